@@ -1,0 +1,47 @@
+"""The ``embedrec`` console script: every package's commands under one group.
+
+    embedrec --help
+    embedrec demo --workdir demo-run
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+import engine.cli
+import indexes.cli
+import pipelines.cli
+from pipelines.cli_support import configure_logging, run_cli
+
+EPILOG = """\b
+The flow, on real data:
+  embedrec text-pipeline wiki.wikiextractor.gz --out data/wiki
+  embedrec train skipgram data/wiki --out models/wiki --dim 100 --epochs 5
+  embedrec index build models/wiki --out indexes/wiki
+  embedrec query neighbors indexes/wiki shark
+  embedrec query analogy indexes/wiki italy rome germany
+"""
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-v info, -vv debug).")
+@click.version_option(package_name="embedrec")
+def root(verbose: int) -> None:
+    """embedrec: raw text and click logs to embeddings, indexes and a ranking service."""
+    configure_logging(verbose)
+
+
+for _package_cli in (pipelines.cli, engine.cli, indexes.cli):
+    _package_cli.register(root)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    sys.exit(run_cli(root, argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,9 +1,16 @@
-"""Commands of the engine package: ``train``, ``export``, ``eval ranker``."""
+"""Commands of the engine package, one module per command group.
+
+``cli_skipgram`` (train skipgram, export), ``cli_ranker`` (train ranker, eval ranker).
+"""
 
 from __future__ import annotations
 
 import click
 
+from engine import cli_ranker, cli_skipgram
+
 
 def register(root: click.Group) -> None:
-    """Add this package's commands to the ``embedrec`` group."""
+    """Add this package's commands to the ``embedrec`` group (or ``python -m engine``)."""
+    for module in (cli_skipgram, cli_ranker):
+        module.register(root)

@@ -14,6 +14,7 @@ import click
 import engine.cli
 import indexes.cli
 import pipelines.cli
+from serving import cli_query
 from pipelines.cli_support import configure_logging, run_cli
 
 EPILOG = """\b
@@ -34,7 +35,7 @@ def root(verbose: int) -> None:
     configure_logging(verbose)
 
 
-for _package_cli in (pipelines.cli, engine.cli, indexes.cli):
+for _package_cli in (pipelines.cli, engine.cli, indexes.cli, cli_query):
     _package_cli.register(root)
 
 

@@ -1,6 +1,6 @@
 """``python -m engine``: the engine's commands alone, for torchrun.
 
-    torchrun --nproc-per-node 2 -m engine train skipgram data/wiki --out models/wiki
+torchrun --nproc-per-node 2 -m engine train skipgram data/wiki --out models/wiki
 """
 
 import sys

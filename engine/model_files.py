@@ -75,7 +75,9 @@ def load_embeddings(directory: str | Path, *, mmap: bool = True) -> Embeddings:
         raise ArtifactError(path, f"is not a readable .npy array ({exc})") from None
     vocab = read_vocab(d / VOCAB_FILE)
     if vectors.ndim != 2 or vectors.shape[0] != len(vocab):
-        raise ArtifactError(d, f"{EMBEDDINGS_FILE} has shape {vectors.shape} but the "
-                               f"vocabulary has {len(vocab)} tokens")
-    return Embeddings(vectors=vectors, tokens=vocab.tokens, counts=vocab.counts,
-                      manifest=manifest)
+        raise ArtifactError(
+            d,
+            f"{EMBEDDINGS_FILE} has shape {vectors.shape} but the "
+            f"vocabulary has {len(vocab)} tokens",
+        )
+    return Embeddings(vectors=vectors, tokens=vocab.tokens, counts=vocab.counts, manifest=manifest)

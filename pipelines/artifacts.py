@@ -166,8 +166,13 @@ def fingerprint(path: str | Path) -> dict[str, Any]:
             fp = fingerprint(f)
             total += fp["bytes"]
             digest.update(f"{f.relative_to(p)}:{fp['sha256']}\n".encode())
-        return {"path": str(p.resolve()), "bytes": total, "files": len(files),
-                "sha256": digest.hexdigest(), "hashed": "tree"}
+        return {
+            "path": str(p.resolve()),
+            "bytes": total,
+            "files": len(files),
+            "sha256": digest.hexdigest(),
+            "hashed": "tree",
+        }
     stat = p.stat()
     digest = hashlib.sha256()
     with open(p, "rb") as handle:
@@ -182,8 +187,13 @@ def fingerprint(path: str | Path) -> dict[str, Any]:
             digest.update(str(stat.st_size).encode())
             how = "head+tail+size"
     mtime = _dt.datetime.fromtimestamp(stat.st_mtime, _dt.UTC).isoformat()
-    return {"path": str(p.resolve()), "bytes": stat.st_size, "mtime": mtime,
-            "sha256": digest.hexdigest(), "hashed": how}
+    return {
+        "path": str(p.resolve()),
+        "bytes": stat.st_size,
+        "mtime": mtime,
+        "sha256": digest.hexdigest(),
+        "hashed": how,
+    }
 
 
 def package_versions() -> dict[str, str]:

@@ -23,14 +23,19 @@ EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
-def run_cli(group: click.Group, argv: Sequence[str] | None = None, prog_name: str = "embedrec") -> int:
+def run_cli(
+    group: click.Group, argv: Sequence[str] | None = None, prog_name: str = "embedrec"
+) -> int:
     """Run a click group; user mistakes become one line on stderr and a non-zero exit.
 
     Returns the exit status instead of raising, so console scripts can ``sys.exit`` it.
     """
     try:
-        group.main(args=list(argv) if argv is not None else None, prog_name=prog_name,
-                   standalone_mode=False)
+        group.main(
+            args=list(argv) if argv is not None else None,
+            prog_name=prog_name,
+            standalone_mode=False,
+        )
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -97,8 +102,9 @@ def _jsonable(value: Any) -> Any:
 def configure_logging(verbose: int) -> None:
     """Log to stderr: warnings by default, info with -v, debug with -vv."""
     level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def parse_choice(key: str, value: str, choices: Sequence[str]) -> str:

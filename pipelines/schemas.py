@@ -5,7 +5,7 @@ column names and types.
 
 Text dataset directory::
 
-    vocab.parquet            id int32, token string, count int64   (id = rank by count, ties by token)
+    vocab.parquet            id int32, token string, count int64  (id: rank by count, then token)
     corpus/part-*.parquet    tokens list<int32>                    (one row per sentence)
     phrases.parquet          phrase string, count int64, score float64, pass int32   (optional)
     manifest.json

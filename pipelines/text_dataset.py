@@ -114,8 +114,7 @@ class TextDataset:
         """
         for part_index in range(start_part, len(self.parts)):
             skip = start_row if part_index == start_part else 0
-            for tokens, offsets in _iter_part(self.parts[part_index], rows, skip):
-                yield tokens, offsets
+            yield from _iter_part(self.parts[part_index], rows, skip)
 
     def iter_part_batches(
         self, part_index: int, rows: int = 8192, skip_rows: int = 0
@@ -136,7 +135,8 @@ def _iter_part(path: Path, rows: int, skip_rows: int) -> Iterator[tuple[np.ndarr
         if seen < skip_rows:
             column = column.slice(skip_rows - seen)
         seen += n
-        column = column.cast(pa.list_(pa.int32())) if column.type != pa.list_(pa.int32()) else column
+        if column.type != pa.list_(pa.int32()):
+            column = column.cast(pa.list_(pa.int32()))
         offsets = column.offsets.to_numpy().astype(np.int64)
         values = column.values.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
         base = offsets[0]

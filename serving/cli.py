@@ -1,7 +1,7 @@
 """The ``embedrec`` console script: every package's commands under one group.
 
-    embedrec --help
-    embedrec demo --workdir demo-run
+embedrec --help
+embedrec demo --workdir demo-run
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import click
 import engine.cli
 import indexes.cli
 import pipelines.cli
-from serving import cli_query
 from pipelines.cli_support import configure_logging, run_cli
+from serving import cli_query
 
 EPILOG = """\b
 The flow, on real data:

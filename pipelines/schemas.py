@@ -50,3 +50,72 @@ REJECTED_SCHEMA = pa.schema(
 )
 
 TEXT_DATASET_KIND = "text-dataset"
+
+# --- click dataset (owner: clicks pipeline) ------------------------------------------------
+#
+# Click dataset directory::
+#
+#     examples/part-*.parquet   one row per (impression, result); see click_examples_schema
+#     vocabs/<name>.parquet     id int32, value string, count int64; id 0 = "<unk>" (OOV/missing)
+#     rejected/part-*.parquet   REJECTED_SCHEMA: malformed input lines with the reason
+#     manifest.json             kind "click-dataset"
+
+CLICK_DATASET_KIND = "click-dataset"
+EXAMPLES_DIR = "examples"
+VOCABS_DIR = "vocabs"
+UNK_VALUE = "<unk>"  # the value shown for id 0 of every click vocabulary
+QUERY_TOKEN_VOCAB = "query_token"  # shared by query_tokens and title_tokens
+DOC_VOCAB = "doc"
+
+CLICK_VOCAB_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.int32(), nullable=False),
+        pa.field("value", pa.string(), nullable=False),
+        pa.field("count", pa.int64(), nullable=False),
+    ]
+)
+
+_CLICK_FIXED_FIELDS = [
+    pa.field("impression", pa.string(), nullable=False),
+    pa.field("source", pa.string(), nullable=False),  # input file as given
+    pa.field("line", pa.int64(), nullable=False),  # 1-based line in that file
+    pa.field("split", pa.string(), nullable=False),  # "train" | "validation"
+    pa.field("user", pa.string(), nullable=True),
+    pa.field("time", pa.timestamp("us", tz="UTC"), nullable=True),
+    pa.field("query", pa.string(), nullable=True),
+    pa.field("query_tokens", pa.list_(pa.int32()), nullable=False),
+    pa.field("title", pa.string(), nullable=True),
+    pa.field("title_tokens", pa.list_(pa.int32()), nullable=False),
+    pa.field("doc", pa.string(), nullable=True),
+    pa.field("doc_id", pa.int32(), nullable=False),
+    pa.field("position", pa.int32(), nullable=True),  # 1-based rank on the result page
+    pa.field("label", pa.int8(), nullable=False),  # 1 clicked, 0 not
+]
+
+# Names a sparse or dense feature may not take (they would collide with the columns above).
+CLICK_RESERVED_NAMES = frozenset(
+    [f.name for f in _CLICK_FIXED_FIELDS]
+    + [f"{f.name}_id" for f in _CLICK_FIXED_FIELDS]
+    + [QUERY_TOKEN_VOCAB]
+)
+
+
+def click_examples_schema(
+    sparse: list[str] | tuple[str, ...], dense: list[str] | tuple[str, ...]
+) -> pa.Schema:
+    """Schema of ``examples/part-*.parquet`` for the given feature names.
+
+    Each sparse feature ``f`` adds ``f`` (raw string, null = missing) and ``f_id`` (int32,
+    0 = missing or out of vocabulary); each dense feature ``d`` adds ``d`` (raw int64, null =
+    missing). ``click_examples_schema(["device"], [])`` ends with ``device, device_id``.
+    """
+    fields = list(_CLICK_FIXED_FIELDS)
+    for name in sparse:
+        fields.append(pa.field(name, pa.string(), nullable=True))
+        fields.append(pa.field(f"{name}_id", pa.int32(), nullable=False))
+    for name in dense:
+        fields.append(pa.field(name, pa.int64(), nullable=True))
+    return pa.schema(fields)
+
+
+# --- end click dataset -----------------------------------------------------------------------

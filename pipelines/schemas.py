@@ -119,3 +119,37 @@ def click_examples_schema(
 
 
 # --- end click dataset -----------------------------------------------------------------------
+
+# --- synthetic click logs (owner: click-log generator) ---------------------------------------
+#
+# Generated log directory (`embedrec generate clicks`)::
+#
+#     impressions.jsonl  aol.tsv  criteo.tsv   the same simulated sessions in three formats
+#     truth.parquet      CLICK_TRUTH_SCHEMA: the true click model of every shown result
+#     oracle.json        oracle and baseline metrics; bad_lines.json: planted bad lines
+#     manifest.json      kind "synthetic-clicks"
+
+SYNTHETIC_CLICKS_KIND = "synthetic-clicks"
+
+CLICK_TRUTH_SCHEMA = pa.schema(
+    [
+        pa.field("impression_id", pa.string(), nullable=False),  # the JSONL "id"
+        pa.field("jsonl_line", pa.int64(), nullable=False),  # 1-based, in impressions.jsonl
+        pa.field("result_index", pa.int32(), nullable=False),  # 0-based, into "results"
+        pa.field("aol_line", pa.int64(), nullable=False),  # the impression's first AOL row
+        pa.field("aol_click_line", pa.int64(), nullable=True),  # this result's click row
+        pa.field("criteo_line", pa.int64(), nullable=True),  # set on the result Criteo shows
+        pa.field("time", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("split", pa.string(), nullable=False),  # "train" | "validation" (time-last)
+        pa.field("user", pa.string(), nullable=False),
+        pa.field("query", pa.string(), nullable=False),
+        pa.field("doc", pa.string(), nullable=False),
+        pa.field("position", pa.int32(), nullable=False),  # 1-based
+        pa.field("clicked", pa.bool_(), nullable=False),  # the sampled click
+        pa.field("examination", pa.float64(), nullable=False),  # P(examined | position)
+        pa.field("relevance", pa.float64(), nullable=False),  # P(click | examined)
+        pa.field("p_click", pa.float64(), nullable=False),  # examination × relevance
+    ]
+)
+
+# --- end synthetic click logs ----------------------------------------------------------------

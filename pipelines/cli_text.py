@@ -1,9 +1,152 @@
-"""(command module: filled in by its owner)"""
+"""``embedrec text-pipeline``: raw text files → a text dataset directory."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import click
+
+from pipelines.cli_support import emit, json_option
+from pipelines.errors import ConfigError
+
+EPILOG = """\b
+Examples:
+  embedrec text-pipeline wiki-en-raw-100mb.wikiextractor.gz --out data/wiki
+  embedrec text-pipeline wiki.gz --out data/wiki --phrases 2 --min-count 5 --overwrite
+  embedrec text-pipeline 'extracted/**/wiki_*' notes.txt.bz2 --out data/mix --json
+  embedrec text-pipeline corpus/ --out data/c --scheduler tcp://head:8786
+
+\b
+Inputs: plain text, .gz, .bz2, .xz (by content), directories (recursive) and globs;
+WikiExtractor output (<doc ...> ... </doc>) is recognised by its content. Binary and empty
+files are skipped and counted; lines that are not UTF-8 go to DIR/rejected/.
+Writes DIR/vocab.parquet, DIR/corpus/part-*.parquet, DIR/phrases.parquet (with --phrases),
+DIR/manifest.json.
+"""
+
+
+def _parse_size(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    from dask.utils import parse_bytes
+
+    try:
+        return int(parse_bytes(value))
+    except (ValueError, TypeError):
+        raise ConfigError("partition-size", value, "a size like 8MiB or 500kB") from None
+
+
+@click.command(
+    "text-pipeline",
+    epilog=EPILOG,
+    short_help="Tokenise raw text into a dataset (vocab + corpus) with Dask.",
+)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("--out", required=True, metavar="DIR", help="Dataset directory to create.")
+@click.option(
+    "--min-count", default=5, show_default=True, help="Drop tokens seen fewer times than this."
+)
+@click.option("--max-vocab", type=int, default=None, help="Keep at most N most frequent tokens.")
+@click.option(
+    "--phrases",
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="word2phrase passes (2 turns 'new york city' into new_york_city).",
+)
+@click.option(
+    "--phrase-threshold", default=100.0, show_default=True, help="Phrase score threshold."
+)
+@click.option(
+    "--phrase-delta", type=float, default=None, help="Phrase count discount [default: min-count]."
+)
+@click.option(
+    "--max-sentence-length",
+    default=1000,
+    show_default=True,
+    help="Cut longer sentences into rows of at most this many tokens.",
+)
+@click.option(
+    "--partition-size",
+    default="8MiB",
+    show_default=True,
+    callback=_parse_size,
+    help="Text per Dask task (changes speed, never the result).",
+)
+@click.option("--scheduler", default=None, metavar="ADDR", help="Dask scheduler tcp://host:8786.")
+@click.option("--workers", type=int, default=None, help="Local worker processes [default: cores].")
+@click.option("--overwrite", is_flag=True, help="Replace DIR if it exists.")
+@click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
+@json_option
+def text_pipeline(
+    inputs: tuple[str, ...],
+    out: str,
+    min_count: int,
+    max_vocab: int | None,
+    phrases: int,
+    phrase_threshold: float,
+    phrase_delta: float | None,
+    max_sentence_length: int,
+    partition_size: int,
+    scheduler: str | None,
+    workers: int | None,
+    overwrite: bool,
+    progress: bool,
+    as_json: bool,
+) -> None:
+    """Tokenise INPUT... into a text dataset at DIR (vocab.parquet + corpus/ + manifest)."""
+    from pipelines.dask_cluster import ClusterConfig
+    from pipelines.text_pipeline import TextPipelineConfig, run_text_pipeline
+
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        # Importing distributed sets its loggers to INFO (every worker start, every client);
+        # without -v keep stderr to progress, warnings and the summary.
+        import distributed  # noqa: F401
+
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+    if scheduler is not None and workers is not None:
+        raise ConfigError("workers", workers, "no --workers with --scheduler (the cluster's own)")
+    config = TextPipelineConfig(
+        inputs=inputs,
+        out=out,
+        min_count=min_count,
+        max_vocab=max_vocab,
+        phrases=phrases,
+        phrase_threshold=phrase_threshold,
+        phrase_delta=phrase_delta,
+        max_sentence_length=max_sentence_length,
+        partition_bytes=partition_size,
+        overwrite=overwrite,
+    )
+    cluster = ClusterConfig(scheduler=scheduler, workers=workers)
+    result = run_text_pipeline(
+        config, cluster, progress=progress, echo=lambda m: click.echo(f"embedrec: {m}", err=True)
+    )
+    document = {
+        "out": str(result.out),
+        "counts": result.counts,
+        "seconds": round(result.seconds, 3),
+    }
+    emit(document, as_json=as_json, human=_summary)
+
+
+def _summary(document: dict[str, Any]) -> str:
+    c = document["counts"]
+    skipped = sum(c["skipped_inputs"].values())
+    rejected = sum(c["rejected_lines"].values())
+    share = c["oov_tokens"] / max(1, c["tokens"])
+    lines = [
+        f"wrote {document['out']} in {document['seconds']:.1f} s",
+        f"  inputs     {c['inputs']:,} read, {skipped:,} skipped; {c['documents']:,} documents, "
+        f"{c['lines']:,} lines ({rejected:,} rejected)",
+        f"  tokens     {c['raw_tokens']:,} raw, {c['distinct_tokens']:,} distinct, "
+        f"{c['phrases']:,} phrases",
+        f"  vocab      {c['vocab_size']:,} tokens; corpus {c['corpus_tokens']:,} tokens "
+        f"({share:.1%} out of vocabulary dropped)",
+        f"  corpus     {c['sentences']:,} sentences in {c['partitions']:,} part file(s)",
+    ]
+    return "\n".join(lines)
 
 
 def register(root: click.Group) -> None:
     """Add this module's commands to the ``embedrec`` group."""
+    root.add_command(text_pipeline)

@@ -1,0 +1,112 @@
+"""Exact token counts across partitions, and the vocabulary built from them.
+
+Counting is split so no process ever holds every distinct token of a big corpus: each
+partition task counts its own tokens and writes them into ``buckets`` files by a stable hash
+of the token; one reduce task per bucket sums its files and keeps the tokens that reached
+``min_count``. Only those (the vocabulary, not the long tail) reach the client.
+
+Vocabulary ids are deterministic: id = rank by count descending, ties by token ascending
+(code point order), then ``max_vocab`` keeps the first ids.
+
+>>> tokens, counts = order_vocabulary(pa.table({"token": ["b", "a", "c"], "count": [2, 2, 5]}))
+>>> tokens, counts.tolist()
+(['c', 'a', 'b'], [5, 2, 2])
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+COUNT_SCHEMA = pa.schema(
+    [pa.field("token", pa.string(), nullable=False), pa.field("count", pa.int64(), nullable=False)]
+)
+
+
+def bucket_path(directory: str | Path, bucket: int, partition: int) -> Path:
+    """Where partition ``partition`` writes its share of bucket ``bucket``."""
+    return Path(directory) / f"b{bucket:03d}" / f"part-{partition:06d}.parquet"
+
+
+def token_buckets(tokens: list[str], buckets: int) -> np.ndarray:
+    """Stable bucket of each token (crc32 of its UTF-8 bytes; Python's hash is per process)."""
+    return np.fromiter(
+        (zlib.crc32(t.encode("utf-8")) % buckets for t in tokens), dtype=np.int64, count=len(tokens)
+    )
+
+
+def count_tokens(values: pa.Array) -> pa.Table:
+    """Count each distinct string of ``values`` (a flat string array) → table token, count."""
+    counted = pc.value_counts(values)
+    return pa.table(
+        {"token": counted.field("values"), "count": counted.field("counts")}, schema=COUNT_SCHEMA
+    )
+
+
+def write_token_counts(
+    values: pa.Array, directory: str | Path, partition: int, buckets: int
+) -> int:
+    """Count ``values`` and write the counts split into buckets; returns the distinct count."""
+    counts = count_tokens(values)
+    bucket_ids = token_buckets(counts.column("token").to_pylist(), buckets)
+    for bucket in range(buckets):
+        part = counts.filter(pa.array(bucket_ids == bucket))
+        if part.num_rows:
+            path = bucket_path(directory, bucket, partition)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(part, path)
+    return counts.num_rows
+
+
+def reduce_token_counts(
+    directory: str | Path, bucket: int, min_count: int
+) -> tuple[pa.Table, dict[str, int]]:
+    """Sum one bucket over all partitions; keep tokens with count >= ``min_count``.
+
+    Returns ``(kept, stats)``: kept is a (token, count) table, stats has ``tokens`` (total
+    count in the bucket) and ``distinct_tokens``.
+    """
+    folder = Path(directory) / f"b{bucket:03d}"
+    files = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+    if not files:
+        return COUNT_SCHEMA.empty_table(), {"tokens": 0, "distinct_tokens": 0}
+    table = pa.concat_tables(pq.read_table(f, schema=COUNT_SCHEMA) for f in files)
+    summed = table.group_by("token").aggregate([("count", "sum")])
+    summed = pa.table(
+        {"token": summed.column("token"), "count": summed.column("count_sum")},
+        schema=COUNT_SCHEMA,
+    )
+    kept = summed.filter(pc.greater_equal(summed.column("count"), min_count))
+    stats = {
+        "tokens": int(pc.sum(summed.column("count")).as_py() or 0),
+        "distinct_tokens": summed.num_rows,
+    }
+    return kept, stats
+
+
+def order_vocabulary(table: pa.Table, max_vocab: int | None = None) -> tuple[list[str], np.ndarray]:
+    """Sort (token, count) rows by count descending then token ascending; cut to max_vocab."""
+    order = pc.sort_indices(table, sort_keys=[("count", "descending"), ("token", "ascending")])
+    if max_vocab is not None:
+        order = order[:max_vocab]
+    ordered = table.take(order)
+    tokens = ordered.column("token").to_pylist()
+    counts = ordered.column("count").to_numpy().astype(np.int64)
+    return tokens, counts
+
+
+def sorted_by_token(table: pa.Table) -> pa.Table:
+    """Rows in token order (a stable id order for the phrase passes)."""
+    return table.take(pc.sort_indices(table, sort_keys=[("token", "ascending")]))
+
+
+def write_table(table: pa.Table, path: str | Path) -> None:
+    """Write a scratch table (not an artifact: the scratch directory is deleted at the end)."""
+    os.makedirs(Path(path).parent, exist_ok=True)
+    pq.write_table(table, path)

@@ -1,0 +1,457 @@
+"""The text pipeline: raw text files → a text dataset directory (``embedrec text-pipeline``).
+
+Stages, each a set of Dask tasks over line-aligned partitions (see `pipelines.text_tasks`):
+
+1. scan      — find format, size, lines and partition cuts of every input (spool archives);
+2. tokenize  — decode, split sentences, tokenise, count tokens; bad lines kept aside;
+3. phrases   — ``phrases`` passes of word2phrase: count pairs, score, join (optional);
+4. vocab     — exact counts reduced by hash bucket; ids by count, then token;
+5. write     — tokens → ids, OOV dropped, long sentences cut, ``corpus/part-N.parquet``.
+
+The result depends only on the inputs and the config, not on the number of workers or
+partitions: same ``vocab.parquet`` bytes and the same corpus rows in the same order.
+
+Commands (one machine, a cluster, a tiny smoke run)::
+
+    embedrec text-pipeline wiki.wikiextractor.gz --out data/wiki --phrases 2
+    embedrec text-pipeline 'corpus/**/*.txt.gz' --out data/c --scheduler tcp://head:8786
+    embedrec text-pipeline tests/assets/text --out /tmp/tiny --min-count 1 --workers 1
+
+>>> result = run_text_pipeline(TextPipelineConfig(inputs=("a.txt",), out="ds"))  # doctest: +SKIP
+>>> result.counts["vocab_size"], result.counts["corpus_tokens"]
+(71290, 16718844)
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipelines.artifacts import atomic_path, staged_output_dir, write_manifest
+from pipelines.dask_cluster import ClusterConfig, dashboard_link, dask_client
+from pipelines.errors import ConfigError, InputError, PipelineError
+from pipelines.schemas import (
+    PHRASES_FILE,
+    PHRASES_SCHEMA,
+    REJECTED_DIR,
+    REJECTED_SCHEMA,
+    TEXT_DATASET_KIND,
+    VOCAB_FILE,
+)
+from pipelines.task_runner import TaskRunner
+from pipelines.text_counts import order_vocabulary, sorted_by_token, write_table
+from pipelines.text_dataset import write_vocab
+from pipelines.text_partitions import plan_partitions
+from pipelines.text_sources import InputFile, ScannedInput, SkippedInput, discover_inputs
+from pipelines.text_sources import scan_inputs as scan_inputs_task
+from pipelines.text_tasks import (
+    TaskContext,
+    count_bigrams_partition,
+    merge_phrases_partition,
+    reduce_bigrams,
+    reduce_unigrams,
+    tokenize_partition,
+    write_corpus_partition,
+)
+
+log = logging.getLogger(__name__)
+
+MIB = 1 << 20
+_MAX_PARTITION_BYTES = 1 << 30  # Arrow string offsets are int32 within a partition
+_MAX_BUCKETS = 64
+_SCAN_BATCH_FILES = 256
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextPipelineConfig:
+    """Everything that shapes a text dataset; saved in its manifest.
+
+    ``phrase_delta`` None means "the min-count", as in word2phrase. ``partition_bytes`` only
+    changes how the work is cut, never the result.
+    """
+
+    inputs: tuple[str, ...]
+    out: str
+    min_count: int = 5
+    max_vocab: int | None = None
+    phrases: int = 0
+    phrase_threshold: float = 100.0
+    phrase_delta: float | None = None
+    max_sentence_length: int = 1000
+    partition_bytes: int = 8 * MIB
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inputs", tuple(str(i) for i in self.inputs))
+        object.__setattr__(self, "out", str(self.out))
+        if not self.inputs:
+            raise ConfigError("inputs", [], "at least one file, directory or glob")
+        _check_int("min_count", self.min_count, 1)
+        if self.max_vocab is not None:
+            _check_int("max_vocab", self.max_vocab, 1)
+        _check_int("phrases", self.phrases, 0)
+        _check_int("max_sentence_length", self.max_sentence_length, 1)
+        _check_int("partition_bytes", self.partition_bytes, 1, _MAX_PARTITION_BYTES)
+        if not _is_number(self.phrase_threshold) or self.phrase_threshold < 0:
+            raise ConfigError("phrase_threshold", self.phrase_threshold, "a number >= 0")
+        if self.phrase_delta is not None and (
+            not _is_number(self.phrase_delta) or self.phrase_delta < 0
+        ):
+            raise ConfigError("phrase_delta", self.phrase_delta, "a number >= 0 (or None)")
+
+    @property
+    def delta(self) -> float:
+        """The discount δ of the phrase score (the min-count unless set)."""
+        return float(self.min_count if self.phrase_delta is None else self.phrase_delta)
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["inputs"] = list(self.inputs)
+        return data
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def _check_int(key: str, value: Any, low: int, high: int | None = None) -> None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok:
+        bound = f"an integer >= {low}" + (f" and <= {high}" if high is not None else "")
+        raise ConfigError(key, value, bound)
+
+
+@dataclass(frozen=True)
+class TextPipelineResult:
+    """What a run made: the dataset path, its counts and how long it took."""
+
+    out: Path
+    counts: dict[str, Any]
+    seconds: float
+    dashboard: str
+    manifest: dict[str, Any]
+
+
+def run_text_pipeline(
+    config: TextPipelineConfig,
+    cluster: ClusterConfig | None = None,
+    *,
+    progress: bool = False,
+    echo: Callable[[str], None] | None = None,
+) -> TextPipelineResult:
+    """Build a text dataset directory from ``config.inputs`` (see the module docstring).
+
+    ``echo`` receives the human status lines (dashboard address, warnings about skipped
+    inputs); without it they are logged. Raises `InputError` for a missing input or when no
+    input is usable, `OutputExistsError` when ``config.out`` exists without ``overwrite``.
+    """
+    started = time.perf_counter()
+    say = echo or log.info
+    warn = (lambda m: echo(f"warning: {m}")) if echo else log.warning
+    files, skipped = discover_inputs(config.inputs)
+    with staged_output_dir(config.out, overwrite=config.overwrite) as stage:
+        scratch = stage / ".scratch"
+        try:
+            with dask_client(cluster or ClusterConfig()) as client:
+                link = dashboard_link(client)
+                say(f"dask dashboard: {link or 'not available'}")
+                job = _Job(config, stage, scratch, TaskRunner(client, progress=progress))
+                counts, inputs, extra = job.run(files, skipped, warn)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        seconds = time.perf_counter() - started
+        extra["seconds"] = {"total": round(seconds, 3), **job.runner_seconds()}
+        extra["cluster"] = dataclasses.asdict(cluster or ClusterConfig())
+        manifest = write_manifest(
+            stage,
+            kind=TEXT_DATASET_KIND,
+            config=config.to_json(),
+            inputs=inputs,
+            counts=counts,
+            extra=extra,
+        )
+    return TextPipelineResult(
+        out=Path(config.out), counts=counts, seconds=seconds, dashboard=link, manifest=manifest
+    )
+
+
+class _Job:
+    """One run's state: the stages in order over the shared scratch directory."""
+
+    def __init__(
+        self, config: TextPipelineConfig, stage: Path, scratch: Path, runner: TaskRunner
+    ) -> None:
+        self.config = config
+        self.stage = stage
+        self.scratch = scratch
+        self.runner = runner
+        self.joins = 0
+
+    def runner_seconds(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.runner.seconds.items()}
+
+    def run(
+        self,
+        files: list[InputFile],
+        skipped: list[SkippedInput],
+        warn: Callable[[str], None],
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+        config = self.config
+        scans = self.scan(files) if files else []
+        skipped = skipped + [s.skipped for s in scans if s.skipped is not None]
+        _warn_skipped(skipped, warn)
+        usable = [s for s in scans if s.skipped is None]
+        if not usable:
+            listed = ", ".join(f"{s.path} ({s.reason})" for s in skipped[:5])
+            more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+            raise InputError(", ".join(config.inputs), f"no usable text input: {listed}{more}")
+        partitions = plan_partitions(usable, config.partition_bytes)
+        ctx = TaskContext(
+            stage=str(self.stage),
+            scratch=str(self.scratch),
+            buckets=max(1, min(len(partitions), _MAX_BUCKETS)),
+            min_count=config.min_count,
+            max_sentence_length=config.max_sentence_length,
+        )
+        tokenized = self.runner.map(
+            "tokenize",
+            tokenize_partition,
+            partitions,
+            ctx=ctx,
+            weights=[p.bytes for p in partitions],
+            unit="B",
+        )
+        phrase_tables = [
+            self.phrase_pass(ctx, len(partitions), k) for k in range(1, config.phrases + 1)
+        ]
+        kept, token_stats = self.reduce_unigrams(ctx, config.phrases, "vocab")
+        tokens, counts = order_vocabulary(kept, config.max_vocab)
+        if not tokens:
+            raise PipelineError(
+                f"no token occurs at least --min-count {config.min_count} times in "
+                f"{token_stats['tokens']} token(s); lower --min-count"
+            )
+        write_vocab(self.stage / VOCAB_FILE, tokens, counts)
+        written = self.runner.map(
+            "write", write_corpus_partition, range(len(partitions)), pass_no=config.phrases, ctx=ctx
+        )
+        phrases = (
+            _write_phrases(self.stage / PHRASES_FILE, phrase_tables) if config.phrases else None
+        )
+        if skipped:
+            _write_skipped(self.stage / REJECTED_DIR / "inputs.parquet", skipped)
+        counts_out = _summarise(
+            usable, skipped, partitions, tokenized, written, token_stats, len(tokens)
+        )
+        counts_out["phrases"] = 0 if phrases is None else phrases.num_rows
+        counts_out["phrase_joins"] = self.joins
+        extra = {
+            "phrases_by_pass": [t.num_rows for t in phrase_tables],
+            "partitions": len(partitions),
+            "buckets": ctx.buckets,
+        }
+        return counts_out, _input_records(scans, skipped), extra
+
+    def scan(self, files: list[InputFile]) -> list[ScannedInput]:
+        batches = _batches(files, self.config.partition_bytes)
+        results = self.runner.map(
+            "scan",
+            scan_inputs_task,
+            batches,
+            partition_bytes=self.config.partition_bytes,
+            spool_dir=str(self.scratch / "spool"),
+            weights=[len(b) for b in batches],
+            unit="file",
+        )
+        return [scan for batch in results for scan in batch]
+
+    def reduce_unigrams(
+        self, ctx: TaskContext, pass_no: int, stage: str
+    ) -> tuple[pa.Table, dict[str, int]]:
+        results = self.runner.map(
+            stage, reduce_unigrams, range(ctx.buckets), pass_no=pass_no, ctx=ctx
+        )
+        kept = pa.concat_tables([table for table, _ in results])
+        stats = {
+            "tokens": sum(s["tokens"] for _, s in results),
+            "distinct_tokens": sum(s["distinct_tokens"] for _, s in results),
+        }
+        return kept, stats
+
+    def phrase_pass(self, ctx: TaskContext, n_partitions: int, pass_no: int) -> pa.Table:
+        """One word2phrase pass over the output of pass ``pass_no - 1``; returns its phrases."""
+        config = self.config
+        label = f"phrases {pass_no}/{config.phrases}"
+        kept, stats = self.reduce_unigrams(ctx, pass_no - 1, f"{label}: counts")
+        eligible = sorted_by_token(kept)
+        write_table(eligible, ctx.eligible_path(pass_no))
+        self.runner.map(
+            f"{label}: pairs",
+            count_bigrams_partition,
+            range(n_partitions),
+            pass_no=pass_no,
+            ctx=ctx,
+        )
+        scored = self.runner.map(
+            f"{label}: score",
+            reduce_bigrams,
+            range(ctx.buckets),
+            pass_no=pass_no,
+            ctx=ctx,
+            total_words=stats["tokens"],
+            delta=config.delta,
+            threshold=config.phrase_threshold,
+        )
+        keys = np.concatenate([s["keys"] for s in scored]).astype(np.int64)
+        order = np.argsort(keys)
+        keys = keys[order]
+        write_table(pa.table({"key": keys}), ctx.accepted_path(pass_no))
+        merged = self.runner.map(
+            f"{label}: join", merge_phrases_partition, range(n_partitions), pass_no=pass_no, ctx=ctx
+        )
+        self.joins += sum(m["joins"] for m in merged)
+        shutil.rmtree(ctx.pass_dir(pass_no - 1), ignore_errors=True)
+        words = eligible.column("token").combine_chunks()
+        n = len(words)
+        phrase = pc.binary_join_element_wise(words.take(keys // n), words.take(keys % n), "_")
+        return pa.table(
+            {
+                "phrase": phrase,
+                "count": np.concatenate([s["counts"] for s in scored])[order].astype(np.int64),
+                "score": np.concatenate([s["scores"] for s in scored])[order].astype(np.float64),
+                "pass": np.full(len(keys), pass_no, dtype=np.int32),
+            },
+            schema=PHRASES_SCHEMA,
+        )
+
+
+def _batches(files: list[InputFile], target_bytes: int) -> list[list[InputFile]]:
+    """Consecutive files grouped so one scan task reads about a partition's worth."""
+    batches: list[list[InputFile]] = []
+    current: list[InputFile] = []
+    size = 0
+    for f in files:
+        with contextlib.suppress(OSError):  # the scan reports it as unreadable
+            size += os.path.getsize(f.path)
+        current.append(f)
+        if size >= target_bytes or len(current) >= _SCAN_BATCH_FILES:
+            batches.append(current)
+            current, size = [], 0
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _warn_skipped(skipped: Sequence[SkippedInput], warn: Callable[[str], None]) -> None:
+    by_reason: dict[str, list[SkippedInput]] = collections.defaultdict(list)
+    for s in skipped:
+        by_reason[s.reason].append(s)
+    for reason, items in sorted(by_reason.items()):
+        shown = "; ".join(f"{s.path} ({s.detail})" if s.detail else s.path for s in items[:3])
+        more = f"; and {len(items) - 3} more" if len(items) > 3 else ""
+        warn(f"skipped {len(items)} input(s) as {reason}: {shown}{more}")
+
+
+def _write_skipped(path: Path, skipped: Sequence[SkippedInput]) -> None:
+    table = pa.table(
+        {
+            "source": [s.path for s in skipped],
+            "line": pa.nulls(len(skipped), pa.int64()),
+            "raw": [s.detail or None for s in skipped],
+            "reason": [s.reason for s in skipped],
+        },
+        schema=REJECTED_SCHEMA,
+    )
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def _write_phrases(path: Path, tables: Sequence[pa.Table]) -> pa.Table:
+    table = pa.concat_tables(tables)
+    order = pc.sort_indices(
+        table, sort_keys=[("pass", "ascending"), ("score", "descending"), ("phrase", "ascending")]
+    )
+    table = table.take(order)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return table
+
+
+def _sum(rows: Iterable[dict[str, Any]], key: str) -> int:
+    return int(sum(r[key] for r in rows))
+
+
+def _merge_counters(rows: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: collections.Counter[str] = collections.Counter()
+    for row in rows:
+        total.update(row)
+    return dict(sorted(total.items()))
+
+
+def _summarise(
+    usable: Sequence[ScannedInput],
+    skipped: Sequence[SkippedInput],
+    partitions: Sequence[Any],
+    tokenized: Sequence[dict[str, Any]],
+    written: Sequence[dict[str, Any]],
+    token_stats: dict[str, int],
+    vocab_size: int,
+) -> dict[str, Any]:
+    return {
+        "inputs": len(usable),
+        "skipped_inputs": dict(sorted(collections.Counter(s.reason for s in skipped).items())),
+        "bytes": sum(s.bytes for s in usable),
+        "partitions": len(partitions),
+        "documents": _sum(tokenized, "documents"),
+        "lines": _sum(tokenized, "lines"),
+        "markup_lines": _sum(tokenized, "markup_lines"),
+        "rejected_lines": _merge_counters(t["rejected_lines"] for t in tokenized),
+        "text_sentences": _sum(tokenized, "text_sentences"),
+        "raw_tokens": _sum(tokenized, "raw_tokens"),
+        "tokens": token_stats["tokens"],
+        "distinct_tokens": token_stats["distinct_tokens"],
+        "vocab_size": vocab_size,
+        "corpus_tokens": _sum(written, "corpus_tokens"),
+        "oov_tokens": _sum(written, "oov_tokens"),
+        "sentences": _sum(written, "sentences"),
+        "empty_sentences": _sum(written, "empty_sentences"),
+        "chunked_sentences": _sum(written, "chunked_sentences"),
+    }
+
+
+def _input_records(
+    scans: Sequence[ScannedInput], skipped: Sequence[SkippedInput]
+) -> list[dict[str, Any]]:
+    """Manifest ``inputs``: a fingerprint per file read, and each skipped input with why."""
+    records: list[dict[str, Any]] = []
+    for scan in scans:
+        if scan.skipped is None:
+            records.append(
+                {
+                    "path": os.path.abspath(scan.path),
+                    **scan.fingerprint,
+                    "format": scan.format,
+                    "compression": scan.compression,
+                    "text_bytes": scan.bytes,
+                    "lines": scan.lines,
+                }
+            )
+    for s in skipped:
+        records.append({"path": os.path.abspath(s.path), "skipped": s.reason, "detail": s.detail})
+    return records

@@ -5,7 +5,9 @@ clicked at least ``min_count`` times) with probability proportional to their cli
 A draw is refused when that doc was ever clicked for the same query string (anywhere in
 the input: the set of clicked (query, doc) pairs is merged over all partitions first) or
 was already drawn for this click; it is then drawn again, up to `MAX_ROUNDS` times, after
-which the click keeps fewer negatives (counted as ``negatives_missing`` in the manifest).
+which it is drawn from the allowed docs alone (one pass over the vocabulary). A click
+keeps fewer negatives only when fewer docs are allowed for its query (counted as
+``negatives_missing`` in the manifest).
 The AOL log does not say which other results were on the page, so negatives have position
 null and label 0.
 
@@ -22,7 +24,7 @@ import numpy as np
 
 from pipelines.clicks_hashing import mix64, pair_key, unit_float
 
-MAX_ROUNDS = 64
+MAX_ROUNDS = 32
 METHOD = "popularity"
 
 
@@ -102,4 +104,31 @@ class NegativeSampler:
                     ok &= (out[pending, :draw] != picked[:, None]).all(axis=1)
                 out[pending[ok], draw] = picked[ok]
                 pending = pending[~ok]
+            for i in pending:  # rare: most of the mass was refused; draw among the rest
+                out[i, draw] = self._draw_exactly(
+                    query_hashes[i], source_index, lines[i], draw, out[i, :draw], weights
+                )
         return out
+
+    def _draw_exactly(
+        self,
+        query_hash: np.uint64,
+        source_index: int,
+        line: int,
+        draw: int,
+        taken: np.ndarray,
+        weights: np.ndarray,
+    ) -> int:
+        """One draw from the allowed docs only (0 when none is left): O(V), for leftovers."""
+        ids = np.arange(1, weights.size + 1)
+        allowed = ~contains_sorted(self.clicked, pair_key(query_hash, self.doc_hashes[ids]))
+        allowed &= ~np.isin(ids, taken)
+        mass = np.where(allowed, weights, 0.0)
+        if mass.sum() <= 0:
+            return 0
+        cdf = np.cumsum(mass) / mass.sum()
+        u = unit_float(mix64(self.seed, source_index, line, draw, MAX_ROUNDS))
+        picked = int(np.searchsorted(cdf, u, side="right"))
+        while not allowed[min(picked, ids.size - 1)]:  # u on a flat step of the cdf
+            picked -= 1
+        return int(ids[min(picked, ids.size - 1)])

@@ -204,7 +204,8 @@ def _write_corpus(
             counts.update(tokens_of(text))
             sentences += len(paragraph)
             paragraphs += 1
-            bar.update(sum(sentence.words for sentence in paragraph))
+            written = sum(sentence.words for sentence in paragraph)
+            bar.update(max(0, min(written, config.words - bar.n)))  # the last one overshoots
     return counts, sentences, paragraphs
 
 

@@ -211,7 +211,7 @@ BACKGROUND_TEMPLATES: tuple[str, ...] = (
     "Nobody expected the {n} to be so {a}.",
     "According to {x}, the {n} is {a} and {b}.",
     "The {n} (a {a} sort, by all accounts) stood in the {m}.",
-    "Some of the {n} had been {a} for years, or so {x} claimed.",
+    "The {n} had been {a} for years, or so {x} claimed.",
     "If the {n} is {a}, the {m} should be {b} as well.",
 )
 

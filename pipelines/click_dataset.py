@@ -131,7 +131,7 @@ def remap_ids(table: pa.Table, vocabs: Mapping[str, ClickVocab]) -> pa.Table:
     for name, vocab in vocabs.items():
         if name == QUERY_TOKEN_VOCAB:
             for raw, ids in (("query", "query_tokens"), ("title", "title_tokens")):
-                texts = table.column(raw).to_pylist() if raw in table.column_names else [None] * n
+                texts = table.column(raw) if raw in table.column_names else pa.nulls(n, pa.string())
                 table = _put(table, ids, vocab.lookup_lists(tokenize_array(texts)))
         else:
             raw = DOC_VOCAB if name == DOC_VOCAB else name

@@ -91,6 +91,7 @@ def parse_partition(part: InputPart, fmt: str, work_dir: str) -> PartResult:
     rejected: dict[str, list] = {"line": [], "raw": [], "reason": []}
     counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     ignored: collections.Counter[str] = collections.Counter()
+    tokens_of = _TokenCache()
     for local_line, raw in read_partition_lines(part):
         summary.lines += 1
         try:
@@ -119,7 +120,7 @@ def parse_partition(part: InputPart, fmt: str, work_dir: str) -> PartResult:
             continue
         ignored.update(impression.ignored_features)
         rows.add(local_line, impression)
-        _count(counts, impression)
+        _count(counts, impression, tokens_of)
     summary.impressions = rows.impressions
     summary.examples = len(rows.line)
     summary.positives = sum(rows.label)
@@ -143,14 +144,28 @@ def _reject(rejected: dict[str, list], line: int, text: str, bad: BadLine) -> No
     rejected["reason"].append(bad.describe())
 
 
-def _count(counts: dict[str, collections.Counter[str]], impression: Impression) -> None:
+class _TokenCache(dict[str, list[str]]):
+    """Tokens of each distinct text, computed once per partition (queries repeat a lot)."""
+
+    limit = 100_000  # distinct texts kept; memory stays bounded on titles that never repeat
+
+    def __missing__(self, text: str) -> list[str]:
+        if len(self) >= self.limit:
+            self.clear()
+        tokens = self[text] = tokenize_query(text)
+        return tokens
+
+
+def _count(
+    counts: dict[str, collections.Counter[str]], impression: Impression, tokens_of: _TokenCache
+) -> None:
     # Impression-level values count once per impression, result-level ones once per result.
     tokens = counts[QUERY_TOKEN_VOCAB]
     if impression.query is not None:
-        tokens.update(tokenize_query(impression.query))
+        tokens.update(tokens_of[impression.query])
     for result in impression.results:
         if result.title is not None:
-            tokens.update(tokenize_query(result.title))
+            tokens.update(tokens_of[result.title])
         if result.doc is not None:
             counts[DOC_VOCAB][result.doc] += 1
     for name, value in impression.features.items():

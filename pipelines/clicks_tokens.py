@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.text_tokenize import tokenize
 
@@ -25,8 +26,23 @@ def tokenize_query(text: str) -> list[str]:
     return tokenize(text)
 
 
-def tokenize_array(texts: Iterable[str | None]) -> pa.ListArray:
-    """Tokenise each string; a null string gives an empty list. Returns ``list<string>``."""
-    return pa.array(
-        [tokenize(t) if t is not None else [] for t in texts], type=pa.list_(pa.string())
+def tokenize_array(texts: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.ListArray:
+    """Tokenise each string; a null string gives an empty list. Returns ``list<string>``.
+
+    Each distinct string is tokenised once (queries repeat: an impression's results, AOL
+    negatives and popular queries all share one).
+    """
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if not isinstance(texts, pa.Array):
+        texts = pa.array(list(texts), type=pa.string())
+    encoded = texts.dictionary_encode()
+    distinct = pa.array(
+        [tokenize(t) for t in encoded.dictionary.to_pylist()], type=pa.list_(pa.string())
     )
+    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).copy()
+    empty = indices < 0
+    if empty.any():  # nulls: point them at an extra empty list
+        distinct = pa.concat_arrays([distinct, pa.array([[]], type=pa.list_(pa.string()))])
+        indices[empty] = len(distinct) - 1
+    return distinct.take(pa.array(indices))

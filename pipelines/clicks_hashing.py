@@ -36,7 +36,7 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-def mix64(*parts: np.ndarray | int) -> np.ndarray:
+def mix64(*parts: np.ndarray | np.integer | int) -> np.ndarray:
     """Hash a tuple of integers (arrays broadcast) into one ``uint64`` per element."""
     state = np.zeros((), dtype=np.uint64)
     for part in parts:
@@ -44,7 +44,7 @@ def mix64(*parts: np.ndarray | int) -> np.ndarray:
     return state
 
 
-def pair_key(query_hash: np.ndarray, doc_hash: np.ndarray) -> np.ndarray:
+def pair_key(query_hash: np.ndarray | np.integer, doc_hash: np.ndarray) -> np.ndarray:
     """Key of a (query, doc) pair from the two string hashes (order matters)."""
     return mix64(query_hash, doc_hash)
 

@@ -10,19 +10,41 @@ from pipelines.click_dataset import (
 )
 from pipelines.clicks_config import ClicksPipelineConfig
 from pipelines.clicks_pipeline import ClicksPipelineResult, run_clicks_pipeline
+from pipelines.ranking_metrics import (
+    MetricError,
+    auc,
+    log_loss,
+    mrr,
+    ndcg_at_k,
+    oracle_metrics,
+    ranking_report,
+)
+from pipelines.synthetic_clicks import generate_click_logs
+from pipelines.synthetic_clicks_config import ClickLogConfig
+from pipelines.synthetic_clicks_oracle import oracle_report
 from pipelines.synthetic_text import TextWorldConfig, TextWorldSummary, generate_text_world
 
 __all__ = [
     "ClickDataset",
+    "ClickLogConfig",
     "ClickVocab",
     "ClicksPipelineConfig",
     "ClicksPipelineResult",
+    "MetricError",
     "TextWorldConfig",
     "TextWorldSummary",
+    "auc",
     "dense_matrix",
+    "generate_click_logs",
     "generate_text_world",
     "list_column",
+    "log_loss",
+    "mrr",
+    "ndcg_at_k",
     "open_click_dataset",
+    "oracle_metrics",
+    "oracle_report",
+    "ranking_report",
     "remap_ids",
     "run_clicks_pipeline",
 ]

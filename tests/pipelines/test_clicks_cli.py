@@ -78,3 +78,16 @@ def test_default_local_cluster_of_worker_processes(run_cli, tmp_path):
     assert result.code == 0, result.err
     assert json.loads(result.out)["counts"]["examples"] == 9
     assert open_click_dataset(tmp_path / "ds").num_examples() == 9
+
+
+def test_runs_on_an_existing_scheduler_and_leaves_it_running(run_cli, tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster:
+        result = run_cli(
+            "clicks-pipeline", ASSETS / "impressions.jsonl", "--format", "jsonl",
+            "--out", tmp_path / "ds", "--scheduler", cluster.scheduler_address, "--json",
+        )  # fmt: skip
+        assert result.code == 0, result.err
+        assert len(cluster.scheduler.workers) == 1  # not closed by the pipeline
+    assert json.loads(result.out)["counts"]["examples"] == 9

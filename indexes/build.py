@@ -1,0 +1,300 @@
+"""``embedrec index build``: a model's word vectors into a FAISS index directory.
+
+Index directory::
+
+    index.faiss      faiss.write_index of the (trained, filled) index
+    vocab.parquet    the model's vocabulary, copied (row i of the index = token id i)
+    manifest.json    kind "index": dim, metric, factory, normalisation, search parameters,
+                     recall@10 against exact search (approximate kinds), source model
+
+Steps: plan the factory string (`indexes.config`), train on a seeded sample where the kind
+needs it, add the vectors in chunks from the memory-mapped table (normalised for cosine),
+then, for approximate kinds, measure recall@10 on a seeded sample of words and tune
+efSearch / nprobe until it reaches the target.
+
+>>> report = build_index("models/wiki", "indexes/wiki", IndexConfig(kind="hnsw"))  # doctest: +SKIP
+>>> report.factory, report.search_params, round(report.recall_at_10, 3)
+('HNSW32', {'efSearch': 64}, 0.967)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.model_files import EMBEDDINGS_FILE, Embeddings, load_embeddings
+from indexes.config import RECALL_K, IndexConfig, IndexPlan, plan_index
+from indexes.errors import IndexBuildError, faiss_message
+from indexes.faiss_support import (
+    check_reconstruct,
+    create_index,
+    enable_reconstruct,
+    parameter_range,
+    set_search_params,
+    skip_polysemous_training,
+    stored_vectors,
+    tunable_parameter,
+)
+from indexes.index_dir import INDEX_FILE, INDEX_KIND
+from indexes.recall import (
+    GroundTruth,
+    TuningResult,
+    drop_self,
+    exact_ground_truth,
+    recall_at_k,
+    sample_ids,
+    tune_parameter,
+)
+from indexes.vector_chunks import iter_prepared_chunks, normalize_rows, take_rows
+from pipelines.artifacts import (
+    atomic_path,
+    check_output_dir,
+    fingerprint,
+    staged_output_dir,
+    write_bytes,
+    write_manifest,
+)
+from pipelines.errors import ArtifactError
+from pipelines.schemas import VOCAB_FILE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What `build_index` made. ``recall_at_10`` is None for exact (flat) indexes."""
+
+    path: str
+    kind: str
+    factory: str
+    metric: str
+    vocab_size: int
+    dim: int
+    exact: bool
+    recall_at_10: float | None
+    search_params: dict[str, int]
+    target_recall: float
+    target_reached: bool | None
+    zero_vectors: int
+    seconds: float
+    tuning: list[dict[str, float]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_index(
+    model_dir: str | Path,
+    out: str | Path,
+    config: IndexConfig | None = None,
+    *,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> BuildReport:
+    """Build the index ``config`` describes from the model at ``model_dir`` into ``out``.
+
+    Refuses an existing non-empty ``out`` unless ``overwrite``. Memory: the index plus one
+    chunk of ``config.chunk_rows`` vectors; the embeddings stay memory-mapped.
+    """
+    config = config or IndexConfig()
+    started = time.perf_counter()
+    check_output_dir(out, overwrite=overwrite)
+    model = load_embeddings(model_dir)
+    source = Path(model_dir) / EMBEDDINGS_FILE
+    vocab_size, dim = len(model), model.dim
+    if vocab_size == 0:
+        raise ArtifactError(model_dir, "holds no vectors")
+    plan = plan_index(config, vocab_size=vocab_size, dim=dim)
+    log.info(
+        "building %s (%s, %s) over %d × %d", plan.kind, plan.factory, config.metric, vocab_size, dim
+    )
+    index = create_index(plan.factory, dim, config.metric)
+    if plan.ef_construction is not None:
+        index.hnsw.efConstruction = plan.ef_construction
+    skip_polysemous_training(index)
+    if not index.is_trained:
+        _train(index, model.vectors, config, source)
+    zero_vectors = _add_all(index, model.vectors, config, source, progress=progress)
+    if zero_vectors:
+        log.warning("%d vectors are all zero; their neighbours are arbitrary", zero_vectors)
+    enable_reconstruct(index)
+    check_reconstruct(index, plan.factory)
+
+    tuning = _measure(index, plan, model, config, source, progress=progress)
+    search_params = dict(plan.search_params)
+    if tuning is not None and tuning.parameter is not None and tuning.value is not None:
+        search_params[tuning.parameter] = tuning.value
+    if search_params:
+        set_search_params(index, search_params)
+    if tuning is not None and not tuning.reached:
+        log.warning(
+            "recall@%d %.3f is below the target %.3f with %s; raise nlist/M or pick another kind",
+            RECALL_K,
+            tuning.recall,
+            config.target_recall,
+            search_params or plan.factory,
+        )
+
+    report = BuildReport(
+        path=str(out),
+        kind=plan.kind,
+        factory=plan.factory,
+        metric=config.metric,
+        vocab_size=vocab_size,
+        dim=dim,
+        exact=plan.exact,
+        recall_at_10=None if tuning is None else tuning.recall,
+        search_params=search_params,
+        target_recall=config.target_recall,
+        target_reached=None if tuning is None else tuning.reached,
+        zero_vectors=zero_vectors,
+        seconds=round(time.perf_counter() - started, 3),
+        tuning=[] if tuning is None else tuning.trace,
+    )
+    _write(out, index, model_dir, model, config, report, overwrite=overwrite)
+    return report
+
+
+def _train(index: Any, vectors: np.ndarray, config: IndexConfig, source: Path) -> None:
+    import faiss
+
+    ivf = faiss.try_extract_index_ivf(index)
+    nlist = int(ivf.nlist) if ivf is not None else 0
+    size = config.train_size or max(20_000, 40 * nlist)
+    ids = sample_ids(len(vectors), size, seed=config.seed)
+    sample = take_rows(vectors, ids, config.metric, source)
+    log.info("training on %d sampled vectors", len(sample))
+    try:
+        index.train(sample)
+    except RuntimeError as exc:
+        raise IndexBuildError(
+            f"training {type(index).__name__} on {len(sample)} vectors failed: {faiss_message(exc)}"
+        ) from None
+
+
+def _add_all(
+    index: Any, vectors: np.ndarray, config: IndexConfig, source: Path, *, progress: bool
+) -> int:
+    from tqdm import tqdm
+
+    zero = 0
+    with tqdm(
+        total=len(vectors), desc="adding", unit="vec", unit_scale=True, disable=not progress
+    ) as bar:
+        for _, block in iter_prepared_chunks(
+            vectors, metric=config.metric, rows=config.chunk_rows, source=source
+        ):
+            zero += int((~block.any(axis=1)).sum())
+            index.add(block)
+            bar.update(len(block))
+    return zero
+
+
+def _measure(
+    index: Any,
+    plan: IndexPlan,
+    model: Embeddings,
+    config: IndexConfig,
+    source: Path,
+    *,
+    progress: bool,
+) -> TuningResult | None:
+    """Recall@10 of ``index`` (tuning its search parameter); None for exact indexes."""
+    vocab_size = len(model)
+    k = min(RECALL_K, vocab_size - 1)
+    if plan.exact or k < 1:
+        return None
+    query_ids = sample_ids(vocab_size, config.recall_queries, seed=config.seed + 1)
+    if progress:
+        log.info("exact neighbours of %d sampled words for recall@%d", len(query_ids), k)
+    truth = exact_ground_truth(
+        model.vectors,
+        query_ids,
+        metric=config.metric,
+        k=k,
+        chunk_rows=config.chunk_rows,
+        source=source,
+    )
+    queries = stored_vectors(index, query_ids)
+    if config.metric == "cosine":
+        normalize_rows(queries)
+    parameter = plan.tuned
+    if parameter is None and plan.kind == "factory" and not plan.search_params:
+        parameter = tunable_parameter(index)
+    values = parameter_range(index, parameter, vocab_size) if parameter else []
+
+    def measure(value: int | None) -> float:
+        if parameter is not None and value is not None:
+            set_search_params(index, {parameter: value})
+        elif plan.search_params:
+            set_search_params(index, plan.search_params)
+        return _recall(index, truth, queries, model.vectors, config.metric, source)
+
+    return tune_parameter(parameter, values, target=config.target_recall, measure=measure)
+
+
+def _recall(
+    index: Any,
+    truth: GroundTruth,
+    queries: np.ndarray,
+    vectors: np.ndarray,
+    metric: str,
+    source: Path,
+) -> float:
+    scores, ids = index.search(queries, truth.k + 1)
+    _, ids = drop_self(scores, ids, truth.query_ids)
+    return recall_at_k(truth, ids, vectors, metric=metric, source=source)
+
+
+def _write(
+    out: str | Path,
+    index: Any,
+    model_dir: str | Path,
+    model: Embeddings,
+    config: IndexConfig,
+    report: BuildReport,
+    *,
+    overwrite: bool,
+) -> None:
+    import faiss
+
+    model_path = Path(model_dir)
+    embeddings_fp = fingerprint(model_path / EMBEDDINGS_FILE)
+    vocab_fp = fingerprint(model_path / VOCAB_FILE)
+    with staged_output_dir(out, overwrite=overwrite) as stage:
+        with atomic_path(stage / INDEX_FILE) as tmp:
+            faiss.write_index(index, str(tmp))
+        write_bytes(stage / VOCAB_FILE, (model_path / VOCAB_FILE).read_bytes())
+        write_manifest(
+            stage,
+            kind=INDEX_KIND,
+            config=config.to_dict(),
+            inputs=[embeddings_fp, vocab_fp],
+            counts={"vectors": report.vocab_size, "zero_vectors": report.zero_vectors},
+            extra={
+                "dim": report.dim,
+                "metric": report.metric,
+                "normalized": report.metric == "cosine",
+                "factory": report.factory,
+                "index_kind": report.kind,
+                "exact": report.exact,
+                "search_params": report.search_params,
+                "recall_at_10": report.recall_at_10,
+                "recall_queries": min(config.recall_queries, report.vocab_size),
+                "target_recall": report.target_recall,
+                "target_reached": report.target_reached,
+                "tuning": report.tuning,
+                "build_seconds": report.seconds,
+                "source_model": {
+                    "path": str(model_path.resolve()),
+                    "kind": model.manifest.get("kind"),
+                    "created_at": model.manifest.get("created_at"),
+                    "embeddings_sha256": embeddings_fp["sha256"],
+                },
+            },
+        )

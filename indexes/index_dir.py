@@ -1,0 +1,94 @@
+"""Opening what the query and eval commands accept: an index directory or a model directory.
+
+>>> index = load_index("indexes/wiki")    # index.faiss + vocab.parquet + manifest "index"
+>>> index = load_index("models/wiki")     # exact cosine index built in memory from the model
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from engine.model_files import EMBEDDINGS_FILE, MODEL_KINDS, load_embeddings
+from indexes.config import METRICS
+from indexes.faiss_support import enable_reconstruct, flat_index, set_search_params
+from indexes.vector_chunks import iter_prepared_chunks
+from indexes.word_index import WordIndex
+from pipelines.artifacts import read_manifest
+from pipelines.errors import ArtifactError, ConfigError
+from pipelines.schemas import VOCAB_FILE
+from pipelines.text_dataset import read_vocab
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "index.faiss"
+INDEX_KIND = "index"
+CHUNK_ROWS = 65_536
+
+
+def artifact_kind(path: str | Path) -> str:
+    """``index`` or the model kind of the directory at ``path`` (`ArtifactError` otherwise)."""
+    return str(read_manifest(path, kinds=[INDEX_KIND, *MODEL_KINDS])["kind"])
+
+
+def load_index(path: str | Path) -> WordIndex:
+    """Open an index directory, or build an exact cosine index over a model directory.
+
+    The stored search parameters (efSearch, nprobe) are applied. Raises `ArtifactError`
+    for a directory that is neither, or whose files disagree.
+    """
+    manifest = read_manifest(path, kinds=[INDEX_KIND, *MODEL_KINDS])
+    if manifest["kind"] != INDEX_KIND:
+        return exact_index_from_model(path)
+    import faiss
+
+    d = Path(path)
+    index_path = d / INDEX_FILE
+    if not index_path.exists():
+        raise ArtifactError(d, f"has no {INDEX_FILE}")
+    try:
+        index = faiss.read_index(str(index_path))
+    except RuntimeError as exc:
+        raise ArtifactError(index_path, "is not a readable FAISS index") from exc
+    vocab = read_vocab(d / VOCAB_FILE)
+    if index.ntotal != len(vocab):
+        raise ArtifactError(d, f"{INDEX_FILE} holds {index.ntotal} vectors for {len(vocab)} tokens")
+    if manifest.get("dim") not in (None, index.d):
+        raise ArtifactError(d, f"{INDEX_FILE} has dim {index.d}, manifest says {manifest['dim']}")
+    metric = manifest.get("metric", "cosine")
+    if metric not in METRICS:
+        raise ArtifactError(d, f"manifest metric {metric!r} is not one of {', '.join(METRICS)}")
+    enable_reconstruct(index)
+    set_search_params(index, dict(manifest.get("search_params") or {}))
+    return WordIndex(
+        index, vocab.tokens, metric=metric, manifest=manifest, path=d, counts=vocab.counts
+    )
+
+
+def exact_index_from_model(
+    model_dir: str | Path, *, metric: str = "cosine", chunk_rows: int = CHUNK_ROWS
+) -> WordIndex:
+    """An exact in-memory index over a model's vectors (added in chunks from the memory map)."""
+    if metric not in METRICS:
+        raise ConfigError("metric", metric, "one of " + ", ".join(METRICS))
+    model = load_embeddings(model_dir)
+    index = flat_index(model.dim, metric)
+    source = Path(model_dir) / EMBEDDINGS_FILE
+    for _, block in iter_prepared_chunks(
+        model.vectors, metric=metric, rows=chunk_rows, source=source
+    ):
+        index.add(block)
+    manifest = {
+        "kind": INDEX_KIND,
+        "factory": "Flat",
+        "metric": metric,
+        "normalized": metric == "cosine",
+        "exact": True,
+        "dim": model.dim,
+        "search_params": {},
+        "source_model": {"path": str(Path(model_dir).resolve())},
+        "in_memory": True,
+    }
+    return WordIndex(
+        index, model.tokens, metric=metric, manifest=manifest, path=model_dir, counts=model.counts
+    )

@@ -1,9 +1,218 @@
-"""Commands of the indexes package: ``index build``, ``eval analogies|similarity``, ``plot``."""
+"""Commands of the indexes package: ``index build``, ``eval analogies|similarity``, ``plot pca``.
+
+Each command is a few lines over the library (`indexes.build_index`, `evaluate_analogies`,
+`evaluate_similarity`, `plot_pca`); heavy imports happen when a command runs.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
+
+from indexes.config import METRICS
+from pipelines.cli_support import emit, json_option, subgroup
+
+BUILD_EPILOG = """\b
+Examples:
+  embedrec index build models/wiki --out indexes/wiki
+  embedrec index build models/wiki --out indexes/wiki-hnsw --kind hnsw --target-recall 0.98
+  embedrec index build models/wiki --out indexes/wiki-pq --kind "IVF256,PQ20" --overwrite
+
+\b
+--kind auto (default) is exact below 50,000 words, HNSW below 1,000,000, IVF above;
+approximate kinds report recall@10 against exact search on 1,000 sampled words and
+tune efSearch / nprobe until it reaches --target-recall.
+"""
+
+ANALOGIES_EPILOG = """\b
+Examples:
+  embedrec eval analogies models/wiki --questions data/eval/questions-words.txt
+  embedrec eval analogies indexes/wiki --questions questions-words.txt --method 3cosmul --json
+"""
+
+SIMILARITY_EPILOG = """\b
+Examples:
+  embedrec eval similarity models/wiki --pairs data/eval/wordsim353.tsv
+  embedrec eval similarity indexes/wiki --pairs data/eval/simlex999.txt --json
+"""
+
+PCA_EPILOG = """\b
+Example:
+  embedrec plot pca models/wiki --words king queen man woman paris france --out kq.png
+"""
+
+_source_argument = click.argument("source", metavar="MODEL|INDEX", type=click.Path(path_type=Path))
 
 
 def register(root: click.Group) -> None:
     """Add this package's commands to the ``embedrec`` group."""
+    subgroup(root, "index", "Build FAISS indexes over a model's word vectors.").add_command(build)
+    evaluate = subgroup(root, "eval", "Evaluate models and indexes on standard test sets.")
+    evaluate.add_command(analogies)
+    evaluate.add_command(similarity)
+    subgroup(root, "plot", "Pictures of word vectors.").add_command(pca)
+
+
+@click.command(epilog=BUILD_EPILOG)
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Index directory.")
+@click.option(
+    "--kind",
+    default="auto",
+    show_default=True,
+    help="auto, flat, hnsw, ivf-flat, ivf-pq, fp16, sq8, or a FAISS factory string.",
+)
+@click.option("--metric", type=click.Choice(METRICS), default="cosine", show_default=True)
+@click.option(
+    "--target-recall",
+    type=float,
+    default=0.95,
+    show_default=True,
+    help="recall@10 that tuning efSearch / nprobe must reach.",
+)
+@click.option("--nlist", type=int, help="Inverted lists for IVF kinds (default ~4·√V).")
+@click.option("--pq-m", type=int, help="Sub-quantisers for ivf-pq (must divide the dim).")
+@click.option("--hnsw-m", type=int, default=32, show_default=True, help="HNSW graph degree.")
+@click.option("--ef-search", type=int, help="Fix HNSW efSearch instead of tuning it.")
+@click.option("--nprobe", type=int, help="Fix IVF nprobe instead of tuning it.")
+@click.option(
+    "--recall-queries",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Sampled words used to measure recall@10.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing index directory.")
+@json_option
+def build(model: Path, out: Path, overwrite: bool, as_json: bool, **options: Any) -> None:
+    """Build an exact or approximate FAISS index over MODEL's word vectors."""
+    from indexes.build import build_index
+    from indexes.config import IndexConfig
+
+    config = IndexConfig(**{k: v for k, v in options.items() if v is not None})
+    report = build_index(model, out, config, overwrite=overwrite, progress=not as_json)
+    emit(report.to_dict(), as_json=as_json, human=_build_text)
+
+
+def _build_text(report: dict[str, Any]) -> str:
+    lines = [
+        f"index written to {report['path']}: {report['vocab_size']:,} vectors × {report['dim']}, "
+        f"{report['factory']} ({report['kind']}), metric {report['metric']}"
+    ]
+    if report["recall_at_10"] is None:
+        lines.append("exact search (recall 1.0)")
+    else:
+        params = ", ".join(f"{k}={v}" for k, v in report["search_params"].items()) or "as built"
+        verdict = "reaches" if report["target_reached"] else "is BELOW"
+        lines.append(
+            f"recall@10 {report['recall_at_10']:.3f} with {params} "
+            f"({verdict} the target {report['target_recall']:.2f})"
+        )
+    lines.append(f"built in {report['seconds']:.1f} s")
+    return "\n".join(lines)
+
+
+@click.command(epilog=ANALOGIES_EPILOG)
+@_source_argument
+@click.option(
+    "--questions",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Analogy file (': section' lines, then 'a b c d').",
+)
+@click.option(
+    "--restrict-vocab",
+    type=int,
+    default=30_000,
+    show_default=True,
+    help="Only the N most frequent words are candidates; other questions are skipped.",
+)
+@click.option(
+    "--method", type=click.Choice(["3cosadd", "3cosmul"]), default="3cosadd", show_default=True
+)
+@json_option
+def analogies(
+    source: Path, questions: Path, restrict_vocab: int, method: str, as_json: bool
+) -> None:
+    """Analogy accuracy of MODEL|INDEX (word2vec compute-accuracy / gensim semantics)."""
+    from indexes.evaluate import evaluate_analogies
+
+    report = evaluate_analogies(source, questions, restrict_vocab=restrict_vocab, method=method)
+    emit(report.to_dict(), as_json=as_json, human=_analogies_text)
+
+
+def _analogies_text(report: dict[str, Any]) -> str:
+    width = max([len("total"), *(len(s["name"]) for s in report["sections"])])
+    header = f"{'section':<{width}}  {'correct':>7}  {'total':>6}  {'accuracy':>8}  {'skipped':>7}"
+    lines = [header]
+    for s in [*report["sections"], {**report, "name": "total"}]:
+        lines.append(
+            f"{s['name']:<{width}}  {s['correct']:>7}  {s['total']:>6}  "
+            f"{s['accuracy']:>8.1%}  {s['skipped_oov']:>7}"
+        )
+    lines.append(
+        f"{report['skipped_oov']} of {report['questions']} questions skipped: a word outside "
+        f"the {report['restrict_vocab']:,} most frequent ({report['method']})"
+    )
+    if report["invalid_lines"]:
+        lines.append(f"{report['invalid_lines']} malformed lines ignored")
+    return "\n".join(lines)
+
+
+@click.command(epilog=SIMILARITY_EPILOG)
+@_source_argument
+@click.option(
+    "--pairs",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Word pairs with human scores: 'word1<TAB>word2<TAB>score'.",
+)
+@json_option
+def similarity(source: Path, pairs: Path, as_json: bool) -> None:
+    """Spearman correlation of MODEL|INDEX cosines with human similarity scores."""
+    from indexes.evaluate import evaluate_similarity
+
+    report = evaluate_similarity(source, pairs)
+    emit(report.to_dict(), as_json=as_json, human=_similarity_text)
+
+
+def _similarity_text(report: dict[str, Any]) -> str:
+    def number(value: float | None) -> str:
+        return "undefined" if value is None else f"{value:.4f}"
+
+    text = (
+        f"Spearman {number(report['spearman'])}  Pearson {number(report['pearson'])}  "
+        f"over {report['pairs']} pairs; {report['oov_pairs']} skipped as out of vocabulary "
+        f"({report['oov_ratio']:.1%})"
+    )
+    if report["invalid_lines"]:
+        text += f"; {report['invalid_lines']} malformed lines ignored"
+    return text
+
+
+@click.command(epilog=PCA_EPILOG)
+@_source_argument
+@click.argument("more_words", nargs=-1, metavar="[WORD]...")
+@click.option(
+    "--words",
+    multiple=True,
+    help="Words to plot; may be repeated, comma-separated, or followed by more words.",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="PNG file to write.")
+@click.option("--title", help="Plot title.")
+def pca(
+    source: Path, more_words: tuple[str, ...], words: tuple[str, ...], out: Path, title: str | None
+) -> None:
+    """2-D PCA scatter of chosen words' vectors, written as a PNG."""
+    from indexes.plot import plot_pca
+
+    chosen = [w for value in (*words, *more_words) for w in value.replace(",", " ").split()]
+    result = plot_pca(source, chosen, out, title=title)
+    ratio = result.explained_variance_ratio
+    click.echo(
+        f"wrote {result.path}: {len(result.words)} words, "
+        f"PC1 {ratio[0]:.0%} + PC2 {ratio[1]:.0%} of variance"
+    )

@@ -75,7 +75,7 @@ class ClickLogConfig:
         """Check every field; raise `ConfigError` naming the first bad one. Returns self."""
         for key in ("queries", "impressions", "users", "topics", "latent_dim", "weeks"):
             _at_least(key, getattr(self, key), 1)
-        _at_least("words_per_topic", self.words_per_topic, 2)
+        _at_least("words_per_topic", self.words_per_topic, 6)  # a title has up to 6
         _at_least("results_per_impression", self.results_per_impression, 1)
         _at_least("seed", self.seed, 0)
         _at_least("bad_lines", self.bad_lines, 0)

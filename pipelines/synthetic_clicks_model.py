@@ -262,45 +262,38 @@ def _make_words(rng: np.random.Generator, count: int) -> list[str]:
 def _make_queries(
     config: ClickLogConfig, vocab: list[str], word_vectors: np.ndarray
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Distinct queries of 1–4 words: (texts, topic (Q,), latent (Q, D) = mean word vector)."""
     rng = component_rng(config.seed, "queries")
-    per_topic, generic_start = config.words_per_topic, config.topics * config.words_per_topic
-    within_topic = _zipf_probabilities(per_topic, 0.8)
     texts: list[str] = []
-    topics: list[int] = []
+    topics: list[np.ndarray] = []
     vectors: list[np.ndarray] = []
     seen: set[str] = set()
-    for _ in range(200 * config.queries):
+    for _ in range(50):
+        batch = 2 * (config.queries - len(texts)) + 16
+        topic = rng.integers(config.topics, size=batch)
+        length = rng.choice(4, size=batch, p=[0.2, 0.4, 0.28, 0.12]) + 1
+        words = _draw_words(rng, config, topic, length, rng.binomial(length - 1, 0.3))
+        keep = []
+        for i, text in enumerate(_join_words(vocab, words)):
+            if text not in seen and len(texts) < config.queries:
+                seen.add(text)
+                texts.append(text)
+                keep.append(i)
+        topics.append(topic[keep])
+        vectors.append(_mean_vectors(word_vectors, words[keep]))
         if len(texts) == config.queries:
-            break
-        topic = int(rng.integers(config.topics))
-        length = int(rng.choice(4, p=[0.2, 0.4, 0.28, 0.12])) + 1
-        generic = int(rng.binomial(length - 1, 0.3))
-        chosen = topic * per_topic + rng.choice(
-            per_topic, size=length - generic, replace=False, p=within_topic
-        )
-        extra = generic_start + rng.choice(len(GENERIC_WORDS), size=generic, replace=False)
-        ids = rng.permutation(np.concatenate([chosen, extra]))
-        text = " ".join(vocab[i] for i in ids)
-        if text in seen:
-            continue
-        seen.add(text)
-        texts.append(text)
-        topics.append(topic)
-        vectors.append(word_vectors[ids].mean(axis=0))
-    if len(texts) < config.queries:
-        raise PipelineError(
-            f"could not make {config.queries} distinct queries; raise topics or words_per_topic"
-        )
-    return texts, np.array(topics, dtype=np.int32), np.array(vectors)
+            return texts, np.concatenate(topics).astype(np.int32), np.vstack(vectors)
+    raise PipelineError(
+        f"could not make {config.queries} distinct queries; raise topics or words_per_topic"
+    )
 
 
 def _make_docs(
     config: ClickLogConfig, vocab: list[str], word_vectors: np.ndarray
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Titles, topic, kind, region (−1 global), latent (N, D), popularity and bias per doc."""
     rng = component_rng(config.seed, "docs")
-    n, per_topic = config.docs, config.words_per_topic
-    generic_start = config.topics * per_topic
-    within_topic = _zipf_probabilities(per_topic, 0.8)
+    n = config.docs
     topic = (rng.permutation(n) % config.topics).astype(np.int32)
     kind = rng.integers(len(DOC_KINDS), size=n).astype(np.int8)
     region_shares = np.array([share for _, _, share in REGIONS])
@@ -310,29 +303,65 @@ def _make_docs(
         -1,
     ).astype(np.int8)
     names_kind = rng.random(n) < 0.8
-    titles: list[str] = []
-    vectors = np.empty((n, config.latent_dim))
-    for d in range(n):
-        length = int(rng.integers(3, 7))
-        generic = int(rng.binomial(length - 2, 0.15))
-        words = topic[d] * per_topic + rng.choice(
-            per_topic, size=length - generic, replace=False, p=within_topic
-        )
-        extra = generic_start + rng.choice(len(GENERIC_WORDS), size=generic, replace=False)
-        ids = rng.permutation(np.concatenate([words, extra]))
-        vectors[d] = word_vectors[ids].mean(axis=0)
-        parts = [vocab[i] for i in ids]
-        if names_kind[d]:
-            parts.append(DOC_KINDS[kind[d]])
-        if region[d] >= 0:
-            parts.append(REGIONS[region[d]][1])
-        titles.append(" ".join(parts))
+    length = rng.integers(3, 7, size=n)
+    words = _draw_words(rng, config, topic, length, rng.binomial(length - 2, 0.15))
+    vectors = _mean_vectors(word_vectors, words)
     vectors += config.doc_noise * rng.standard_normal(vectors.shape) / np.sqrt(config.latent_dim)
+    kind_words = [DOC_KINDS[k] for k in kind.tolist()]
+    region_words = [REGIONS[r][1] if r >= 0 else "" for r in region.tolist()]
+    titles = [
+        " ".join(filter(None, (content, kind_word if named else "", region_word)))
+        for content, kind_word, named, region_word in zip(
+            _join_words(vocab, words), kind_words, names_kind.tolist(), region_words, strict=True
+        )
+    ]
     weights = _zipf_weights(component_rng(config.seed, "doc-popularity"), n, config.doc_zipf)
     log_weights = np.log(weights)
     z_popularity = (log_weights - log_weights.mean()) / max(log_weights.std(), 1e-12)
     bias = config.doc_bias_std * (0.5 * z_popularity + np.sqrt(0.75) * rng.standard_normal(n))
     return titles, topic, kind, region, vectors, weights, bias
+
+
+def _draw_words(
+    rng: np.random.Generator,
+    config: ClickLogConfig,
+    topic: np.ndarray,
+    length: np.ndarray,
+    generic: np.ndarray,
+) -> np.ndarray:
+    """(n, max length) word ids, −1 padded: per row ``length − generic`` distinct words of
+    its ``topic`` (Zipf 0.8 within the topic) and ``generic`` distinct generic words, in a
+    random order."""
+    n, per_topic = len(topic), config.words_per_topic
+    width = int(length.max(initial=1))
+    # Gumbel-top-k: the top k of log p + Gumbel noise is a draw of k without replacement ∝ p.
+    keys = np.log(_zipf_probabilities(per_topic, 0.8)) + rng.gumbel(size=(n, per_topic))
+    topic_words = topic[:, None] * per_topic + np.argsort(-keys, axis=1)[:, :width]
+    generic_words = (
+        config.topics * per_topic
+        + np.argsort(rng.random((n, len(GENERIC_WORDS))), axis=1)[:, :width]
+    )
+    column = np.arange(width)[None, :]
+    from_topic = (length - generic)[:, None]
+    words = np.where(
+        column < from_topic,
+        topic_words,
+        np.take_along_axis(generic_words, np.clip(column - from_topic, 0, width - 1), axis=1),
+    )
+    words = np.where(column < length[:, None], words, -1)
+    shuffle = np.where(words >= 0, rng.random(words.shape), np.inf)
+    return np.take_along_axis(words, np.argsort(shuffle, axis=1), axis=1)
+
+
+def _join_words(vocab: list[str], words: np.ndarray) -> list[str]:
+    return [" ".join(vocab[i] for i in row if i >= 0) for row in words.tolist()]
+
+
+def _mean_vectors(word_vectors: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """(n, D) mean vector of each row's words (−1 = padding)."""
+    valid = words >= 0
+    summed = (word_vectors[np.maximum(words, 0)] * valid[..., None]).sum(axis=1)
+    return summed / np.maximum(valid.sum(axis=1), 1)[:, None]
 
 
 def _make_candidates(

@@ -117,6 +117,7 @@ def test_popularity_is_skewed(simulated):
         ("queries", 0, "queries: got 0"),
         ("docs", 10, "docs: got 10"),
         ("bad_lines", -1, "bad_lines: got -1"),
+        ("words_per_topic", 5, "words_per_topic: got 5, expected an integer >= 6"),
         ("validation_fraction", 1.0, "validation_fraction"),
         ("start", "05/01/2026", "start: got '05/01/2026', expected a date YYYY-MM-DD"),
         ("impressions", 2.5, "impressions: got 2.5, expected an integer >= 1"),

@@ -19,7 +19,14 @@ import numpy as np
 
 from pipelines.synthetic_clicks_bad_lines import BadLinePlan, write_lines
 from pipelines.synthetic_clicks_config import DEVICES, REGIONS
-from pipelines.synthetic_clicks_model import ClickLog, ClickWorld, impression_ids, utc_times
+from pipelines.synthetic_clicks_model import (
+    ClickLog,
+    ClickWorld,
+    doc_names,
+    impression_ids,
+    user_names,
+    utc_times,
+)
 
 CHUNK = 16384
 
@@ -33,7 +40,8 @@ class JsonlFormatter:
         self._times = utc_times(log.time).tolist()
         n_docs = len(world.doc_title)
         # A result is  head[doc] + middle[position, clicked] + tail[doc].
-        self._head = np.array([f'{{"doc": "d{d + 1}", ' for d in range(n_docs)], dtype=object)
+        names = doc_names(np.arange(n_docs))
+        self._head = np.array([f'{{"doc": "{name}", ' for name in names], dtype=object)
         self._tail = np.array(
             [f'"title": {json.dumps(t)}}}' for t in world.doc_title], dtype=object
         )
@@ -53,6 +61,7 @@ class JsonlFormatter:
             ]
             for device in DEVICES
         ]
+        self._users = user_names(np.arange(len(world.user_device)))
         self._user_device = world.user_device.tolist()
         self._user_region = world.user_region.tolist()
 
@@ -69,8 +78,9 @@ class JsonlFormatter:
         for i, row in zip(range(start, stop), results.tolist(), strict=True):
             user = int(log.user[i])
             out.append(
-                f'{{"id": "{self._ids[i]}", "user": "u{user + 1}", "time": "{self._times[i]}Z", '
-                f'"query": {self._queries[log.query[i]]}, "results": [{", ".join(row)}], '
+                f'{{"id": "{self._ids[i]}", "user": "{self._users[user]}", '
+                f'"time": "{self._times[i]}Z", "query": {self._queries[log.query[i]]}, '
+                f'"results": [{", ".join(row)}], '
                 + self._features[self._user_device[user]][self._user_region[user]]
             )
         return out

@@ -22,7 +22,13 @@ import numpy as np
 import pyarrow as pa
 
 from pipelines.schemas import CLICK_TRUTH_SCHEMA
-from pipelines.synthetic_clicks_model import ClickLog, ClickWorld, impression_ids
+from pipelines.synthetic_clicks_model import (
+    ClickLog,
+    ClickWorld,
+    doc_names,
+    impression_ids,
+    user_names,
+)
 
 TRUTH_FILE = "truth.parquet"
 
@@ -70,9 +76,9 @@ def build_truth_table(
         "criteo_line": pa.array(criteo_line, pa.int64(), mask=criteo_line < 0),
         "time": pa.array(log.time[imp], pa.timestamp("s", tz="UTC")),
         "split": _decoded(is_validation[imp].astype(np.int32), ["train", "validation"]),
-        "user": _decoded(log.user[imp], [f"u{u + 1}" for u in range(len(world.user_device))]),
+        "user": _decoded(log.user[imp], user_names(np.arange(len(world.user_device)))),
         "query": _decoded(log.query[imp], world.query_text),
-        "doc": _decoded(log.docs.ravel(), [f"d{d + 1}" for d in range(len(world.doc_title))]),
+        "doc": _decoded(log.docs.ravel(), doc_names(np.arange(len(world.doc_title)))),
         "position": pa.array(result + 1, pa.int32()),
         "clicked": pa.array(log.clicked.ravel(), pa.bool_()),
         "examination": pa.array(np.tile(log.examination, n), pa.float64()),

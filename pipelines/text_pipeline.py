@@ -28,6 +28,7 @@ import collections
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 import shutil
 import time
@@ -225,7 +226,9 @@ class _Job:
         ctx = TaskContext(
             stage=str(self.stage),
             scratch=str(self.scratch),
-            buckets=max(1, min(len(partitions), _MAX_BUCKETS)),
+            # Every partition writes a file per bucket: ~sqrt(P) buckets keep P x B small
+            # files in check while each reducer holds 1/B of the distinct tokens or pairs.
+            buckets=max(1, min(math.isqrt(len(partitions) - 1) + 1, _MAX_BUCKETS)),
             min_count=config.min_count,
             max_sentence_length=config.max_sentence_length,
         )
@@ -327,14 +330,20 @@ class _Job:
         )
         self.joins += sum(m["joins"] for m in merged)
         shutil.rmtree(ctx.pass_dir(pass_no - 1), ignore_errors=True)
+        # A pair can score high yet never join ("york city" inside "new york city" when
+        # "new york" joins first): only phrases that appear in the text are reported.
+        formed = np.isin(keys, np.concatenate([m["formed_keys"] for m in merged]))
         words = eligible.column("token").combine_chunks()
         n = len(words)
+        keys = keys[formed]
         phrase = pc.binary_join_element_wise(words.take(keys // n), words.take(keys % n), "_")
+        counts = np.concatenate([s["counts"] for s in scored])[order][formed]
+        scores = np.concatenate([s["scores"] for s in scored])[order][formed]
         return pa.table(
             {
                 "phrase": phrase,
-                "count": np.concatenate([s["counts"] for s in scored])[order].astype(np.int64),
-                "score": np.concatenate([s["scores"] for s in scored])[order].astype(np.float64),
+                "count": counts.astype(np.int64),
+                "score": scores.astype(np.float64),
                 "pass": np.full(len(keys), pass_no, dtype=np.int32),
             },
             schema=PHRASES_SCHEMA,

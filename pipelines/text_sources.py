@@ -8,8 +8,8 @@ are not regular files are skipped and counted, never silently dropped.
 Scanning (`scan_inputs`, a Dask task over a few files): reads each file once, decompressing
 ``.gz`` / ``.bz2`` / ``.xz`` by their magic bytes, and finds
 
-- what it is: binary (a NUL byte in the first 8 KiB), empty (nothing but white space),
-  WikiExtractor output (first non-blank line is ``<doc id=...>``) or plain text;
+- what it is: binary (NUL bytes in the first 8 KiB, see `_looks_binary`), empty (nothing
+  but white space), WikiExtractor output (first non-blank line is ``<doc id=...>``) or plain text;
 - its lines and *cuts*: line starts about ``partition_bytes`` apart with their line numbers,
   so later tasks can each take a line-aligned byte range and still report exact line numbers.
 
@@ -257,6 +257,31 @@ def _remove(path: str) -> None:
         os.remove(path)
 
 
+def _looks_binary(head: bytes) -> bool:
+    """NUL bytes, and either many of them or mostly lines that are not UTF-8 text.
+
+    A text file with a stray NUL line or a few bad lines stays text (those lines are rejected
+    one by one); an image, an executable, compressed data or UTF-16 text is binary.
+    """
+    if b"\x00" not in head:
+        return False
+    if head.count(b"\x00") > len(head) // 10:
+        return True
+    lines = head.split(b"\n")
+    if len(head) == _BINARY_SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # probably cut short by the sniff
+    bad = sum(1 for line in lines if b"\x00" in line or not _is_utf8(line))
+    return bad * 2 > len(lines)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 @dataclass
 class _StreamScan:
     format: str = FORMAT_PLAIN
@@ -283,8 +308,8 @@ def _scan_stream(stream: IO[bytes], partition_bytes: int, spool: IO[bytes] | Non
         offset = result.size
         if len(head) < _FORMAT_SNIFF_BYTES:
             head += chunk[: _FORMAT_SNIFF_BYTES - len(head)]
-            if offset == 0 and b"\x00" in chunk[:_BINARY_SNIFF_BYTES]:
-                result.skip = (SKIP_BINARY, "NUL bytes in the first 8 KiB")
+            if offset == 0 and _looks_binary(chunk[:_BINARY_SNIFF_BYTES]):
+                result.skip = (SKIP_BINARY, "NUL bytes in the first 8 KiB, mostly not text")
                 return result
         if not has_text and not chunk.isspace():
             has_text = True

@@ -218,7 +218,8 @@ def merge_phrases_partition(partition: int, pass_no: int, ctx: TaskContext) -> d
         pa.table({"tokens": column}, schema=_TOKENS_SCHEMA), ctx.tokens_path(pass_no, partition)
     )
     write_token_counts(new_values, ctx.unigrams_dir(pass_no), partition, ctx.buckets)
-    return {"joins": int(joined.sum())}
+    formed, times = np.unique(keys[joined], return_counts=True)
+    return {"joins": int(joined.sum()), "formed_keys": formed, "formed_counts": times}
 
 
 def write_corpus_partition(partition: int, pass_no: int, ctx: TaskContext) -> dict[str, Any]:

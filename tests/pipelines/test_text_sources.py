@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import random
 import shutil
 from pathlib import Path
 
@@ -98,7 +99,13 @@ def test_scan_skips_binary_empty_and_corrupt_inputs(tmp_path):
     (tmp_path / "blank").write_bytes(b" \n\n\t\n")
     good = gzip.compress(b"some text\n" * 1000)
     (tmp_path / "cut.gz").write_bytes(good[: len(good) // 2])
+    (tmp_path / "random").write_bytes(random.Random(0).randbytes(20000))
+    (tmp_path / "utf16").write_bytes("Some text in UTF-16.\n".encode("utf-16"))
+    (tmp_path / "stray_nul").write_bytes(b"text\n" * 5 + b"a \x00 b\n" + b"\xff\n")
     assert _scan(tmp_path / "bin", tmp_path).skipped.reason == SKIP_BINARY
+    assert _scan(tmp_path / "random", tmp_path).skipped.reason == SKIP_BINARY
+    assert _scan(tmp_path / "utf16", tmp_path).skipped.reason == SKIP_BINARY
+    assert _scan(tmp_path / "stray_nul", tmp_path).skipped is None  # its lines are rejected
     assert _scan(tmp_path / "empty", tmp_path).skipped.reason == SKIP_EMPTY
     assert _scan(tmp_path / "blank", tmp_path).skipped.reason == SKIP_EMPTY
     corrupt = _scan(tmp_path / "cut.gz", tmp_path)

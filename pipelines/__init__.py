@@ -23,6 +23,8 @@ from pipelines.synthetic_clicks import generate_click_logs
 from pipelines.synthetic_clicks_config import ClickLogConfig
 from pipelines.synthetic_clicks_oracle import oracle_report
 from pipelines.synthetic_text import TextWorldConfig, TextWorldSummary, generate_text_world
+from pipelines.text_pipeline import TextPipelineConfig, TextPipelineResult, run_text_pipeline
+from pipelines.text_tokenize import split_sentences, tokenize, tokenize_line
 
 __all__ = [
     "ClickDataset",
@@ -31,6 +33,8 @@ __all__ = [
     "ClicksPipelineConfig",
     "ClicksPipelineResult",
     "MetricError",
+    "TextPipelineConfig",
+    "TextPipelineResult",
     "TextWorldConfig",
     "TextWorldSummary",
     "auc",
@@ -47,4 +51,8 @@ __all__ = [
     "ranking_report",
     "remap_ids",
     "run_clicks_pipeline",
+    "run_text_pipeline",
+    "split_sentences",
+    "tokenize",
+    "tokenize_line",
 ]

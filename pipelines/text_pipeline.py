@@ -24,7 +24,6 @@ Commands (one machine, a cluster, a tiny smoke run)::
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
 import logging
@@ -32,7 +31,7 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,23 +39,29 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from pipelines.artifacts import atomic_path, staged_output_dir, write_manifest
+from pipelines.artifacts import staged_output_dir, write_manifest
 from pipelines.dask_cluster import ClusterConfig, dashboard_link, dask_client
-from pipelines.errors import ConfigError, InputError, PipelineError
+from pipelines.errors import InputError, PipelineError
 from pipelines.schemas import (
     PHRASES_FILE,
     PHRASES_SCHEMA,
     REJECTED_DIR,
-    REJECTED_SCHEMA,
     TEXT_DATASET_KIND,
     VOCAB_FILE,
 )
 from pipelines.task_runner import TaskRunner
+from pipelines.text_config import TextPipelineConfig
 from pipelines.text_counts import order_vocabulary, sorted_by_token, write_table
 from pipelines.text_dataset import write_vocab
 from pipelines.text_partitions import plan_partitions
+from pipelines.text_report import (
+    input_records,
+    summarise_counts,
+    warn_skipped,
+    write_phrases,
+    write_skipped,
+)
 from pipelines.text_sources import InputFile, ScannedInput, SkippedInput, discover_inputs
 from pipelines.text_sources import scan_inputs as scan_inputs_task
 from pipelines.text_tasks import (
@@ -71,71 +76,8 @@ from pipelines.text_tasks import (
 
 log = logging.getLogger(__name__)
 
-MIB = 1 << 20
-_MAX_PARTITION_BYTES = 1 << 30  # Arrow string offsets are int32 within a partition
 _MAX_BUCKETS = 64
 _SCAN_BATCH_FILES = 256
-
-
-@dataclass(frozen=True, kw_only=True)
-class TextPipelineConfig:
-    """Everything that shapes a text dataset; saved in its manifest.
-
-    ``phrase_delta`` None means "the min-count", as in word2phrase. ``partition_bytes`` only
-    changes how the work is cut, never the result.
-    """
-
-    inputs: tuple[str, ...]
-    out: str
-    min_count: int = 5
-    max_vocab: int | None = None
-    phrases: int = 0
-    phrase_threshold: float = 100.0
-    phrase_delta: float | None = None
-    max_sentence_length: int = 1000
-    partition_bytes: int = 8 * MIB
-    overwrite: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "inputs", tuple(str(i) for i in self.inputs))
-        object.__setattr__(self, "out", str(self.out))
-        if not self.inputs:
-            raise ConfigError("inputs", [], "at least one file, directory or glob")
-        _check_int("min_count", self.min_count, 1)
-        if self.max_vocab is not None:
-            _check_int("max_vocab", self.max_vocab, 1)
-        _check_int("phrases", self.phrases, 0)
-        _check_int("max_sentence_length", self.max_sentence_length, 1)
-        _check_int("partition_bytes", self.partition_bytes, 1, _MAX_PARTITION_BYTES)
-        if not _is_number(self.phrase_threshold) or self.phrase_threshold < 0:
-            raise ConfigError("phrase_threshold", self.phrase_threshold, "a number >= 0")
-        if self.phrase_delta is not None and (
-            not _is_number(self.phrase_delta) or self.phrase_delta < 0
-        ):
-            raise ConfigError("phrase_delta", self.phrase_delta, "a number >= 0 (or None)")
-
-    @property
-    def delta(self) -> float:
-        """The discount δ of the phrase score (the min-count unless set)."""
-        return float(self.min_count if self.phrase_delta is None else self.phrase_delta)
-
-    def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["inputs"] = list(self.inputs)
-        return data
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
-
-
-def _check_int(key: str, value: Any, low: int, high: int | None = None) -> None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= low
-    if ok and high is not None:
-        ok = value <= high
-    if not ok:
-        bound = f"an integer >= {low}" + (f" and <= {high}" if high is not None else "")
-        raise ConfigError(key, value, bound)
 
 
 @dataclass(frozen=True)
@@ -216,7 +158,7 @@ class _Job:
         config = self.config
         scans = self.scan(files) if files else []
         skipped = skipped + [s.skipped for s in scans if s.skipped is not None]
-        _warn_skipped(skipped, warn)
+        warn_skipped(skipped, warn)
         usable = [s for s in scans if s.skipped is None]
         if not usable:
             listed = ", ".join(f"{s.path} ({s.reason})" for s in skipped[:5])
@@ -255,11 +197,11 @@ class _Job:
             "write", write_corpus_partition, range(len(partitions)), pass_no=config.phrases, ctx=ctx
         )
         phrases = (
-            _write_phrases(self.stage / PHRASES_FILE, phrase_tables) if config.phrases else None
+            write_phrases(self.stage / PHRASES_FILE, phrase_tables) if config.phrases else None
         )
         if skipped:
-            _write_skipped(self.stage / REJECTED_DIR / "inputs.parquet", skipped)
-        counts_out = _summarise(
+            write_skipped(self.stage / REJECTED_DIR / "inputs.parquet", skipped)
+        counts_out = summarise_counts(
             usable, skipped, partitions, tokenized, written, token_stats, len(tokens)
         )
         counts_out["phrases"] = 0 if phrases is None else phrases.num_rows
@@ -269,7 +211,7 @@ class _Job:
             "partitions": len(partitions),
             "buckets": ctx.buckets,
         }
-        return counts_out, _input_records(scans, skipped), extra
+        return counts_out, input_records(scans, skipped), extra
 
     def scan(self, files: list[InputFile]) -> list[ScannedInput]:
         batches = _batches(files, self.config.partition_bytes)
@@ -365,102 +307,3 @@ def _batches(files: list[InputFile], target_bytes: int) -> list[list[InputFile]]
     if current:
         batches.append(current)
     return batches
-
-
-def _warn_skipped(skipped: Sequence[SkippedInput], warn: Callable[[str], None]) -> None:
-    by_reason: dict[str, list[SkippedInput]] = collections.defaultdict(list)
-    for s in skipped:
-        by_reason[s.reason].append(s)
-    for reason, items in sorted(by_reason.items()):
-        shown = "; ".join(f"{s.path} ({s.detail})" if s.detail else s.path for s in items[:3])
-        more = f"; and {len(items) - 3} more" if len(items) > 3 else ""
-        warn(f"skipped {len(items)} input(s) as {reason}: {shown}{more}")
-
-
-def _write_skipped(path: Path, skipped: Sequence[SkippedInput]) -> None:
-    table = pa.table(
-        {
-            "source": [s.path for s in skipped],
-            "line": pa.nulls(len(skipped), pa.int64()),
-            "raw": [s.detail or None for s in skipped],
-            "reason": [s.reason for s in skipped],
-        },
-        schema=REJECTED_SCHEMA,
-    )
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
-
-
-def _write_phrases(path: Path, tables: Sequence[pa.Table]) -> pa.Table:
-    table = pa.concat_tables(tables)
-    order = pc.sort_indices(
-        table, sort_keys=[("pass", "ascending"), ("score", "descending"), ("phrase", "ascending")]
-    )
-    table = table.take(order)
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
-    return table
-
-
-def _sum(rows: Iterable[dict[str, Any]], key: str) -> int:
-    return int(sum(r[key] for r in rows))
-
-
-def _merge_counters(rows: Iterable[dict[str, int]]) -> dict[str, int]:
-    total: collections.Counter[str] = collections.Counter()
-    for row in rows:
-        total.update(row)
-    return dict(sorted(total.items()))
-
-
-def _summarise(
-    usable: Sequence[ScannedInput],
-    skipped: Sequence[SkippedInput],
-    partitions: Sequence[Any],
-    tokenized: Sequence[dict[str, Any]],
-    written: Sequence[dict[str, Any]],
-    token_stats: dict[str, int],
-    vocab_size: int,
-) -> dict[str, Any]:
-    return {
-        "inputs": len(usable),
-        "skipped_inputs": dict(sorted(collections.Counter(s.reason for s in skipped).items())),
-        "bytes": sum(s.bytes for s in usable),
-        "partitions": len(partitions),
-        "documents": _sum(tokenized, "documents"),
-        "lines": _sum(tokenized, "lines"),
-        "markup_lines": _sum(tokenized, "markup_lines"),
-        "rejected_lines": _merge_counters(t["rejected_lines"] for t in tokenized),
-        "text_sentences": _sum(tokenized, "text_sentences"),
-        "raw_tokens": _sum(tokenized, "raw_tokens"),
-        "tokens": token_stats["tokens"],
-        "distinct_tokens": token_stats["distinct_tokens"],
-        "vocab_size": vocab_size,
-        "corpus_tokens": _sum(written, "corpus_tokens"),
-        "oov_tokens": _sum(written, "oov_tokens"),
-        "sentences": _sum(written, "sentences"),
-        "empty_sentences": _sum(written, "empty_sentences"),
-        "chunked_sentences": _sum(written, "chunked_sentences"),
-    }
-
-
-def _input_records(
-    scans: Sequence[ScannedInput], skipped: Sequence[SkippedInput]
-) -> list[dict[str, Any]]:
-    """Manifest ``inputs``: a fingerprint per file read, and each skipped input with why."""
-    records: list[dict[str, Any]] = []
-    for scan in scans:
-        if scan.skipped is None:
-            records.append(
-                {
-                    "path": os.path.abspath(scan.path),
-                    **scan.fingerprint,
-                    "format": scan.format,
-                    "compression": scan.compression,
-                    "text_bytes": scan.bytes,
-                    "lines": scan.lines,
-                }
-            )
-    for s in skipped:
-        records.append({"path": os.path.abspath(s.path), "skipped": s.reason, "detail": s.detail})
-    return records

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -47,6 +48,13 @@ _FULL_HASH_LIMIT = 256 * 1024 * 1024
 _PARTIAL_HASH_CHUNK = 4 * 1024 * 1024
 
 
+@functools.cache
+def _umask() -> int:
+    current = os.umask(0)  # the only way to read it; done once, before any worker threads
+    os.umask(current)
+    return current
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -68,6 +76,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; artifacts are shared like any file
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -127,6 +136,7 @@ def staged_output_dir(out: str | Path, *, overwrite: bool) -> Iterator[Path]:
     check_output_dir(final, overwrite=overwrite)
     final.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".staging", dir=final.parent))
+    os.chmod(stage, 0o777 & ~_umask())
     try:
         yield stage
         if final.exists():

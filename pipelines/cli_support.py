@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -38,8 +39,12 @@ def run_cli(
         )
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else prog_name
+        click.echo(f"{prog_name}: error: {exc.format_message()} (see {command} --help)", err=True)
+        return EXIT_USER_ERROR
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"{prog_name}: error: {exc.format_message()}", err=True)
         return exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo(f"{prog_name}: interrupted", err=True)
@@ -99,12 +104,22 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+# Libraries that log or warn about their own internals on every run; a user cannot act on
+# those lines, so the CLI shows them only with -vv.
+_CHATTY_LOGGERS = ("torch.fx._symbolic_trace", "torchrec", "fbgemm_gpu", "distributed", "numba")
+
+
 def configure_logging(verbose: int) -> None:
     """Log to stderr: warnings by default, info with -v, debug with -vv."""
     level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if verbose < 2:
+        for name in _CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
 
 
 def parse_choice(key: str, value: str, choices: Sequence[str]) -> str:

@@ -50,6 +50,12 @@ def dask_client(config: ClusterConfig) -> Iterator[object]:
     """
     from distributed import Client, LocalCluster
 
+    # Importing distributed sets its own loggers to INFO; keep them at the level the
+    # application chose for the root logger (the CLI: warnings unless -v).
+    root_level = logging.getLogger().getEffectiveLevel()
+    if root_level > logging.INFO:
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+
     if config.scheduler is not None:
         try:
             client = Client(config.scheduler, timeout=config.connect_timeout_s)

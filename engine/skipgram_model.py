@@ -1,0 +1,156 @@
+"""The skip-gram tables as a TorchRec EmbeddingCollection, sharded through DMP.
+
+Tables (one feature each, sequence lookups)::
+
+    word     (V, d)    input vectors, uniform(-0.5/d, 0.5/d) as word2vec   feature "word"
+    context  (V, d)    negative-sampling output vectors, zeros             feature "context"
+    node     (V-1, d)  hierarchical-softmax inner nodes, zeros             feature "node"
+
+(``context`` only when negative > 0, ``node`` only with hs.) The optimizer is plain SGD
+applied in backward (TorchRec's fused optimizer), so the TBE kernels update the rows they
+looked up and no dense gradient of a table ever exists.
+
+>>> tables = SkipGramTables.build(vocab_size=71290, config=config, ctx=ctx)   # doctest: +SKIP
+>>> tables.plan                    # {'word': {'sharding_type': 'table_wise', ...}, ...}
+>>> tables.local_weights()["word"].shape        # on one rank: the whole table, no copy
+torch.Size([71290, 100])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.distributed import DistContext, plan_summary, shard_module
+from engine.errors import EngineError
+from engine.skipgram_config import SkipGramConfig
+
+WORD, CONTEXT, NODE = "word", "context", "node"
+_STATE_PREFIX = "embeddings."
+
+
+def _uniform_init(dim: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    bound = 0.5 / dim
+
+    def init(weight: torch.Tensor) -> torch.Tensor:
+        return torch.nn.init.uniform_(weight, -bound, bound)
+
+    return init
+
+
+def table_names(config: SkipGramConfig) -> list[str]:
+    """The tables this configuration trains, in a fixed order."""
+    names = [WORD]
+    if config.negative > 0:
+        names.append(CONTEXT)
+    if config.hs:
+        names.append(NODE)
+    return names
+
+
+def build_collection(vocab_size: int, config: SkipGramConfig, seed: int) -> torch.nn.Module:
+    """The unsharded EmbeddingCollection on the meta device (DMP materialises shards)."""
+    from torchrec import EmbeddingCollection, EmbeddingConfig
+    from torchrec.modules.embedding_configs import DataType
+
+    if vocab_size < 2:
+        raise EngineError(f"the vocabulary has {vocab_size} word(s); skip-gram needs at least 2")
+    data_type = {"fp32": DataType.FP32, "fp16": DataType.FP16, "bf16": DataType.BF16}[
+        config.precision
+    ]
+    torch.manual_seed(seed)  # the init_fn draws from torch's global generator
+    rows = {WORD: vocab_size, CONTEXT: vocab_size, NODE: max(1, vocab_size - 1)}
+    tables = []
+    for name in table_names(config):
+        init = _uniform_init(config.dim) if name == WORD else torch.nn.init.zeros_
+        tables.append(
+            EmbeddingConfig(
+                name=name,
+                embedding_dim=config.dim,
+                num_embeddings=rows[name],
+                feature_names=[name],
+                init_fn=init,
+                data_type=data_type,
+            )
+        )
+    return EmbeddingCollection(tables=tables, device=torch.device("meta"))
+
+
+def sharding_constraints(config: SkipGramConfig, names: list[str]) -> dict[str, Any]:
+    """Planner constraints from the user's hints (``--sharding``), per table."""
+    from torchrec.distributed.planner.types import ParameterConstraints
+
+    if config.sharding is None:
+        return {}
+    return {name: ParameterConstraints(sharding_types=[config.sharding]) for name in names}
+
+
+@dataclass
+class SkipGramTables:
+    """The sharded tables of one run and what the plan made of them."""
+
+    dmp: Any
+    plan: dict[str, dict[str, Any]]
+    names: list[str]
+    ctx: DistContext
+    vocab_size: int
+
+    @classmethod
+    def build(cls, vocab_size: int, config: SkipGramConfig, ctx: DistContext) -> SkipGramTables:
+        """Build, plan, shard and attach SGD-in-backward with learning rate ``config.lr``."""
+        from torchrec.distributed.embedding import EmbeddingCollectionSharder
+        from torchrec.optim.apply_optimizer_in_backward import apply_optimizer_in_backward
+
+        collection = build_collection(vocab_size, config, seed=config.seed)
+        apply_optimizer_in_backward(torch.optim.SGD, collection.parameters(), {"lr": config.lr})
+        names = table_names(config)
+        sharder = EmbeddingCollectionSharder()
+        dmp, plan = shard_module(
+            collection,
+            ctx,
+            constraints=sharding_constraints(config, names),
+            sharders=[sharder],
+            batch_size=config.batch_size,
+        )
+        summary = {key.split(".")[-1]: value for key, value in plan_summary(plan).items()}
+        return cls(dmp=dmp, plan=summary, names=names, ctx=ctx, vocab_size=vocab_size)
+
+    def set_lr(self, lr: float) -> None:
+        """Set the fused optimizer's learning rate (applied from the next backward on)."""
+        optimizer = self.dmp.fused_optimizer
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        optimizer.step()  # a fused optimizer's step only pushes the new lr to its kernels
+
+    def local_weights(self) -> dict[str, torch.Tensor]:
+        """Each table's weight as a tensor aliasing the TBE storage (writes go to the model).
+
+        Only for a 1-rank run, where every table lives whole in this process.
+        """
+        if self.ctx.world_size != 1:
+            raise EngineError("direct weight access needs a 1-rank run")
+        state = self.dmp.state_dict()
+        weights = {}
+        for name in self.names:
+            shards = state[f"{_STATE_PREFIX}{name}.weight"].local_shards()
+            if len(shards) != 1 or list(shards[0].metadata.shard_offsets) != [0, 0]:
+                raise EngineError(f"table {name} is split in several shards on one rank")
+            weights[name] = shards[0].tensor
+        return weights
+
+    def gather(self, name: str) -> np.ndarray | None:
+        """The whole table ``name`` as float32 numpy on rank 0 (None on other ranks)."""
+        state = self.dmp.state_dict()
+        sharded = state[f"{_STATE_PREFIX}{name}.weight"]
+        if self.ctx.world_size == 1:
+            tensor = sharded.local_shards()[0].tensor
+            return tensor.detach().to("cpu", torch.float32).numpy().copy()
+        full = torch.empty(0)
+        if self.ctx.is_main:
+            full = torch.empty(tuple(sharded.size()), dtype=torch.float32)
+        sharded.gather(dst=0, out=full if self.ctx.is_main else None)
+        return full.numpy() if self.ctx.is_main else None

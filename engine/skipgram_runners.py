@@ -1,0 +1,133 @@
+"""The two ways a block of corpus becomes updates to the TorchRec tables.
+
+- `HogwildRunner`: word2vec's per-pair SGD, compiled, lock-free over ``threads`` threads,
+  writing into the fused TBE weights of a 1-rank CPU run (no copies, no autograd).
+- `TorchRecRunner`: windows → KJT → DMP lookups → loss → backward, where TorchRec's fused SGD
+  updates the rows; works on any device and any number of ranks (every rank runs the same
+  number of steps per round so the collectives line up).
+
+Both return ``(loss_sum, pairs, steps)`` per block so the training loop does not care which
+one runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from engine.corpus_blocks import Block
+from engine.hogwild_kernel import train_block
+from engine.kernel_common import sigmoid_tables
+from engine.sampling_tables import HuffmanTree
+from engine.skipgram_config import SkipGramConfig
+from engine.skipgram_model import CONTEXT, NODE, WORD, SkipGramTables
+from engine.torchrec_step import TorchRecSkipGramStep
+from engine.window_batches import build_windows
+
+BlockResult = tuple[float, int, int]
+
+
+class HogwildRunner:
+    """Compiled Hogwild SGD on the tables' own memory (1 rank, CPU, fp32)."""
+
+    name = "hogwild"
+
+    def __init__(
+        self,
+        tables: SkipGramTables,
+        config: SkipGramConfig,
+        *,
+        keep: np.ndarray,
+        neg_prob: np.ndarray,
+        neg_alias: np.ndarray,
+        tree: HuffmanTree | None,
+        threads: int,
+    ) -> None:
+        weights = tables.local_weights()
+        dim = config.dim
+        empty = np.zeros((0, dim), dtype=np.float32)
+        self.syn0 = weights[WORD].numpy()
+        self.syn1neg = weights[CONTEXT].numpy() if CONTEXT in weights else empty
+        self.syn1hs = weights[NODE].numpy() if NODE in weights else empty
+        for array in (self.syn0, self.syn1neg, self.syn1hs):
+            if array.dtype != np.float32 or not array.flags.c_contiguous:
+                raise ValueError("the hogwild kernel needs contiguous float32 tables")
+        self.config = config
+        self.keep = keep
+        self.neg_prob = neg_prob
+        self.neg_alias = neg_alias
+        if tree is None:
+            self.codes = np.zeros((1, 1), np.int8)
+            self.points = np.zeros((1, 1), np.int32)
+            self.code_lens = np.zeros(1, np.int32)
+        else:
+            self.codes, self.points, self.code_lens = tree.codes, tree.points, tree.lengths
+        self.sig, self.logsig = sigmoid_tables()
+        self.threads = threads
+
+    def train(self, block: Block | None, lr: Callable[[float], float], stream: int) -> BlockResult:
+        if block is None or block.num_tokens == 0:
+            return 0.0, 0, 0
+        loss, pairs, _kept = train_block(
+            block.tokens, block.offsets, self.syn0, self.syn1neg, self.syn1hs, self.keep,
+            self.neg_prob, self.neg_alias, self.codes, self.points, self.code_lens,
+            self.sig, self.logsig, self.config.window, self.config.negative, self.config.hs,
+            lr(0.0), lr(1.0), self.config.seed, stream, self.threads,
+        )  # fmt: skip
+        return float(loss), int(pairs), 1
+
+
+class TorchRecRunner:
+    """Windows through DMP with SGD fused into the TBE backward."""
+
+    name = "torchrec"
+
+    def __init__(
+        self,
+        tables: SkipGramTables,
+        config: SkipGramConfig,
+        *,
+        keep: np.ndarray,
+        neg_prob: np.ndarray,
+        neg_alias: np.ndarray,
+        tree: HuffmanTree | None,
+    ) -> None:
+        self.tables = tables
+        self.config = config
+        self.keep = keep
+        self.step = TorchRecSkipGramStep(
+            tables,
+            negative=config.negative,
+            window=config.window,
+            neg_prob=neg_prob,
+            neg_alias=neg_alias,
+            tree=tree,
+        )
+        self._empty = Block(tokens=np.zeros(0, np.int32), offsets=np.zeros(1, np.int64))
+
+    def train(self, block: Block | None, lr: Callable[[float], float], stream: int) -> BlockResult:
+        block = block or self._empty
+        windows = build_windows(
+            block.tokens, block.offsets, self.keep,
+            window=self.config.window, seed=self.config.seed, stream=stream,
+        )  # fmt: skip
+        batch = self.config.batch_size
+        steps = -(-len(windows) // batch)
+        ctx = self.tables.ctx
+        if ctx.world_size > 1:  # every rank must run the same number of steps
+            agreed = torch.tensor([steps], dtype=torch.int64)
+            dist.all_reduce(agreed, op=dist.ReduceOp.MAX)
+            steps = int(agreed.item())
+        loss_sum, pairs = 0.0, 0
+        for s in range(steps):
+            start = min(len(windows), s * batch)
+            stop = min(len(windows), start + batch)
+            fraction = float(windows.progress[start]) if start < stop else 1.0
+            self.tables.set_lr(lr(fraction))
+            result = self.step.run(windows, start, stop, self.config.seed, stream * 65536 + s)
+            loss_sum += result.loss
+            pairs += result.pairs
+        return loss_sum, pairs, steps

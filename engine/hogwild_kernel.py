@@ -36,13 +36,13 @@ _TABLE_SCALE = EXP_TABLE_SIZE / MAX_EXP / 2.0
 
 @numba.njit(inline="always", fastmath=True, cache=True)
 def _logistic_step(
-    f: float, label: float, lr: float, sig: np.ndarray, logsig: np.ndarray
+    f: np.float32 | float, label: float, lr: float, sig: np.ndarray, logsig: np.ndarray
 ) -> tuple[float, float]:  # pragma: no cover - jitted
     """(gradient-times-lr, loss) of one logistic output, word2vec's clipped table lookup."""
     if f > MAX_EXP:
-        return (label - 1.0) * lr, (f if label == 0.0 else 0.0)
+        return (label - 1.0) * lr, (float(f) if label == 0.0 else 0.0)
     if f < -MAX_EXP:
-        return label * lr, (-f if label == 1.0 else 0.0)
+        return label * lr, (-float(f) if label == 1.0 else 0.0)
     i = int((f + MAX_EXP) * _TABLE_SCALE)
     if label == 1.0:
         return (1.0 - sig[i]) * lr, -logsig[i]

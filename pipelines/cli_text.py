@@ -134,16 +134,17 @@ def _summary(document: dict[str, Any]) -> str:
     skipped = sum(c["skipped_inputs"].values())
     rejected = sum(c["rejected_lines"].values())
     share = c["oov_tokens"] / max(1, c["tokens"])
-    lines = [
-        f"wrote {document['out']} in {document['seconds']:.1f} s",
-        f"  inputs     {c['inputs']:,} read, {skipped:,} skipped; {c['documents']:,} documents, "
-        f"{c['lines']:,} lines ({rejected:,} rejected)",
-        f"  tokens     {c['raw_tokens']:,} raw, {c['distinct_tokens']:,} distinct, "
-        f"{c['phrases']:,} phrases",
-        f"  vocab      {c['vocab_size']:,} tokens; corpus {c['corpus_tokens']:,} tokens "
-        f"({share:.1%} out of vocabulary dropped)",
-        f"  corpus     {c['sentences']:,} sentences in {c['partitions']:,} part file(s)",
+    rows = [
+        ("inputs", f"{c['inputs']:,} read, {skipped:,} skipped{' (see warnings)' * bool(skipped)}"),
+        ("text", f"{c['documents']:,} documents, {c['lines']:,} lines, {rejected:,} rejected"),
+        ("tokens", f"{c['raw_tokens']:,} raw, {c['distinct_tokens']:,} distinct"),
+        ("phrases", f"{c['phrases']:,} ({c['phrase_joins']:,} joins)"),
+        ("vocab", f"{c['vocab_size']:,} tokens"),
+        ("corpus", f"{c['corpus_tokens']:,} tokens ({share:.1%} out of vocabulary dropped)"),
+        ("rows", f"{c['sentences']:,} sentences in {c['partitions']:,} part file(s)"),
     ]
+    lines = [f"wrote {document['out']} in {document['seconds']:.1f} s"]
+    lines += [f"  {name:<8} {text}" for name, text in rows]
     return "\n".join(lines)
 
 

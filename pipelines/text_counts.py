@@ -41,27 +41,27 @@ def token_buckets(tokens: list[str], buckets: int) -> np.ndarray:
     )
 
 
-def count_tokens(values: pa.Array) -> pa.Table:
-    """Count each distinct string of ``values`` (a flat string array) → table token, count."""
-    counted = pc.value_counts(values)
-    return pa.table(
-        {"token": counted.field("values"), "count": counted.field("counts")}, schema=COUNT_SCHEMA
-    )
-
-
 def write_token_counts(
-    values: pa.Array, directory: str | Path, partition: int, buckets: int
+    tokens: pa.Array, counts: np.ndarray, directory: str | Path, partition: int, buckets: int
 ) -> int:
-    """Count ``values`` and write the counts split into buckets; returns the distinct count."""
-    counts = count_tokens(values)
-    bucket_ids = token_buckets(counts.column("token").to_pylist(), buckets)
+    """Write one partition's (token, count) rows split into buckets; zero counts left out.
+
+    Returns the number of rows written (the partition's distinct tokens when ``tokens`` has
+    no repeats).
+    """
+    used = np.flatnonzero(counts)
+    table = pa.table(
+        {"token": tokens.take(pa.array(used)), "count": np.asarray(counts)[used].astype(np.int64)},
+        schema=COUNT_SCHEMA,
+    )
+    bucket_ids = token_buckets(table.column("token").to_pylist(), buckets)
     for bucket in range(buckets):
-        part = counts.filter(pa.array(bucket_ids == bucket))
+        part = table.filter(pa.array(bucket_ids == bucket))
         if part.num_rows:
             path = bucket_path(directory, bucket, partition)
             path.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(part, path)
-    return counts.num_rows
+    return table.num_rows
 
 
 def reduce_token_counts(

@@ -25,14 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-
-def list_parts(column: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
-    """Flat values and int64 offsets (starting at 0) of a list column."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    offsets = column.offsets.to_numpy().astype(np.int64)
-    values = column.values.slice(offsets[0], offsets[-1] - offsets[0])
-    return values, offsets - offsets[0]
+from pipelines.text_encoded import EncodedTokens
 
 
 def token_ids(values: pa.Array, vocabulary: pa.Array) -> np.ndarray:
@@ -105,21 +98,31 @@ def greedy_joins(candidate: np.ndarray) -> np.ndarray:
     return candidate & ((index - run_start) % 2 == 0)
 
 
-def merge_pairs(
-    values: pa.Array, offsets: np.ndarray, joined: np.ndarray
-) -> tuple[pa.Array, np.ndarray]:
-    """Replace each joined pair (j, j+1) by the token ``values[j] + "_" + values[j+1]``.
+def merge_pairs(tokens: EncodedTokens, joined: np.ndarray) -> EncodedTokens:
+    """Replace each joined pair (j, j+1) by the token ``word[j] + "_" + word[j+1]``.
 
-    Returns the new flat values and offsets (sentences keep their boundaries).
+    Sentences keep their boundaries; the new strings are added to the dictionary, which is
+    then compacted (a phrase already in the text, or a word now only inside phrases).
     """
     left = np.flatnonzero(joined)
     if len(left) == 0:
-        return values, offsets
-    merged = pc.binary_join_element_wise(values.take(left), values.take(left + 1), "_")
-    mask = np.zeros(len(values), dtype=bool)
-    mask[left] = True
-    replaced = pc.replace_with_mask(values, pa.array(mask), merged)
-    keep = np.ones(len(values), dtype=bool)
+        return tokens
+    indices, dictionary = tokens.indices, tokens.dictionary
+    n = len(dictionary)
+    pairs = indices[left].astype(np.int64) * n + indices[left + 1]
+    unique_pairs, which = np.unique(pairs, return_inverse=True)
+    phrases = pc.binary_join_element_wise(
+        dictionary.take(pa.array(unique_pairs // n)),
+        dictionary.take(pa.array(unique_pairs % n)),
+        "_",
+    )
+    merged = indices.astype(np.int64)
+    merged[left] = n + which
+    keep = np.ones(len(indices), dtype=bool)
     keep[left + 1] = False
     removed_before = np.concatenate([[0], np.cumsum(~keep)])
-    return replaced.filter(pa.array(keep)), offsets - removed_before[offsets]
+    return EncodedTokens(
+        indices=merged[keep].astype(np.int32),
+        offsets=tokens.offsets - removed_before[tokens.offsets],
+        dictionary=pa.concat_arrays([dictionary, phrases]),
+    ).compacted()

@@ -15,7 +15,7 @@ Commands (one machine, a cluster, a tiny smoke run)::
 
     embedrec text-pipeline wiki.wikiextractor.gz --out data/wiki --phrases 2
     embedrec text-pipeline 'corpus/**/*.txt.gz' --out data/c --scheduler tcp://head:8786
-    embedrec text-pipeline tests/assets/text --out /tmp/tiny --min-count 1 --workers 1
+    embedrec text-pipeline tests/assets/text/wiki_00 --out /tmp/tiny --min-count 1 --workers 1
 
 >>> result = run_text_pipeline(TextPipelineConfig(inputs=("a.txt",), out="ds"))  # doctest: +SKIP
 >>> result.counts["vocab_size"], result.counts["corpus_tokens"]

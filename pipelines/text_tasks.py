@@ -4,8 +4,8 @@ Tasks talk through files in the job's scratch directory (inside the staged outpu
 worker sees it and it disappears with the job), never by shipping corpus data through the
 client. Each returns a small dict of counts.
 
-    scratch/pass-0/tokens/part-N.parquet      sentences of token strings after tokenising
-    scratch/pass-K/tokens/part-N.parquet      … after phrase pass K
+    scratch/pass-0/tokens/{ids,dict}-N        sentences after tokenising (`EncodedTokens`)
+    scratch/pass-K/tokens/{ids,dict}-N        … after phrase pass K
     scratch/pass-K/unigrams/bB/part-N         token counts of pass K, bucket B
     scratch/pass-K/eligible.parquet           tokens of pass K-1 with count >= min-count
     scratch/pass-K/bigrams/bB/part-N          pair counts of pass K over those, bucket B
@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.artifacts import atomic_path
@@ -33,11 +34,11 @@ from pipelines.schemas import (
     VOCAB_FILE,
 )
 from pipelines.text_counts import reduce_token_counts, write_table, write_token_counts
+from pipelines.text_encoded import EncodedTokens
 from pipelines.text_partitions import Partition, RejectedLine, read_segment
 from pipelines.text_phrases import (
     count_pair_keys,
     greedy_joins,
-    list_parts,
     merge_pairs,
     pair_keys,
     reduce_pair_counts,
@@ -47,7 +48,6 @@ from pipelines.text_phrases import (
 from pipelines.text_sources import FORMAT_WIKIEXTRACTOR
 from pipelines.text_tokenize import chunk_lengths, tokenize_line
 
-_TOKENS_SCHEMA = pa.schema([pa.field("tokens", pa.list_(pa.string()), nullable=False)])
 _PAIR_SCHEMA = pa.schema([pa.field("key", pa.int64()), pa.field("count", pa.int64())])
 
 
@@ -64,8 +64,8 @@ class TaskContext:
     def pass_dir(self, pass_no: int) -> Path:
         return Path(self.scratch) / f"pass-{pass_no}"
 
-    def tokens_path(self, pass_no: int, partition: int) -> Path:
-        return self.pass_dir(pass_no) / "tokens" / f"part-{partition:06d}.parquet"
+    def tokens_dir(self, pass_no: int) -> Path:
+        return self.pass_dir(pass_no) / "tokens"
 
     def unigrams_dir(self, pass_no: int) -> Path:
         return self.pass_dir(pass_no) / "unigrams"
@@ -112,15 +112,14 @@ def tokenize_partition(partition: Partition, ctx: TaskContext) -> dict[str, Any]
                 if stripped == "</doc>":
                     markup += 1
                     continue
-            for tokens in tokenize_line(line):
-                flat.extend(tokens)
+            for sentence in tokenize_line(line):
+                flat.extend(sentence)
                 offsets.append(len(flat))
-    values = pa.array(flat, type=pa.string())
-    column = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values)
-    write_table(
-        pa.table({"tokens": column}, schema=_TOKENS_SCHEMA), ctx.tokens_path(0, partition.index)
+    encoded = EncodedTokens.encode(flat, offsets)
+    encoded.write(ctx.tokens_dir(0), partition.index)
+    write_token_counts(
+        encoded.dictionary, encoded.counts(), ctx.unigrams_dir(0), partition.index, ctx.buckets
     )
-    distinct = write_token_counts(values, ctx.unigrams_dir(0), partition.index, ctx.buckets)
     if rejected:
         _write_rejected(Path(ctx.stage) / REJECTED_DIR / part_name(partition.index), rejected)
     return {
@@ -130,7 +129,6 @@ def tokenize_partition(partition: Partition, ctx: TaskContext) -> dict[str, Any]
         "markup_lines": markup,
         "text_sentences": len(offsets) - 1,
         "raw_tokens": len(flat),
-        "partition_distinct_tokens": distinct,
         "rejected_lines": dict(collections.Counter(r.reason for r in rejected)),
     }
 
@@ -154,10 +152,6 @@ def reduce_unigrams(bucket: int, pass_no: int, ctx: TaskContext) -> tuple[pa.Tab
     return reduce_token_counts(ctx.unigrams_dir(pass_no), bucket, ctx.min_count)
 
 
-def _read_tokens(path: Path) -> tuple[pa.Array, np.ndarray]:
-    return list_parts(pq.read_table(path, schema=_TOKENS_SCHEMA).column("tokens"))
-
-
 def _read_eligible(ctx: TaskContext, pass_no: int) -> tuple[pa.Array, np.ndarray]:
     table = pq.read_table(ctx.eligible_path(pass_no))
     tokens = table.column("token").combine_chunks()
@@ -167,8 +161,8 @@ def _read_eligible(ctx: TaskContext, pass_no: int) -> tuple[pa.Array, np.ndarray
 def count_bigrams_partition(partition: int, pass_no: int, ctx: TaskContext) -> dict[str, Any]:
     """Count the pairs of eligible tokens in one partition of pass ``pass_no - 1``."""
     eligible, _ = _read_eligible(ctx, pass_no)
-    values, offsets = _read_tokens(ctx.tokens_path(pass_no - 1, partition))
-    keys = pair_keys(token_ids(values, eligible), offsets, len(eligible))
+    tokens = EncodedTokens.read(ctx.tokens_dir(pass_no - 1), partition)
+    keys = _pair_keys(tokens, eligible)
     unique, counts = count_pair_keys(keys)
     bucket_of = unique % ctx.buckets
     for bucket in range(ctx.buckets):
@@ -203,23 +197,24 @@ def reduce_bigrams(
 def merge_phrases_partition(partition: int, pass_no: int, ctx: TaskContext) -> dict[str, Any]:
     """Rewrite one partition with the accepted pairs of pass ``pass_no`` joined."""
     eligible, _ = _read_eligible(ctx, pass_no)
-    accepted = pq.read_table(ctx.accepted_path(pass_no)).column("key").to_numpy()
-    values, offsets = _read_tokens(ctx.tokens_path(pass_no - 1, partition))
-    keys = pair_keys(token_ids(values, eligible), offsets, len(eligible))
-    if len(accepted):
-        slot = np.minimum(np.searchsorted(accepted, keys), len(accepted) - 1)
-        candidate = (keys >= 0) & (accepted[slot] == keys)
-    else:
-        candidate = np.zeros(len(keys), dtype=bool)
-    joined = greedy_joins(candidate)
-    new_values, new_offsets = merge_pairs(values, offsets, joined)
-    column = pa.ListArray.from_arrays(pa.array(new_offsets.astype(np.int32)), new_values)
-    write_table(
-        pa.table({"tokens": column}, schema=_TOKENS_SCHEMA), ctx.tokens_path(pass_no, partition)
+    accepted = pq.read_table(ctx.accepted_path(pass_no)).column("key").combine_chunks()
+    tokens = EncodedTokens.read(ctx.tokens_dir(pass_no - 1), partition)
+    keys = _pair_keys(tokens, eligible)
+    candidate = pc.is_in(pa.array(keys), value_set=accepted).to_numpy(zero_copy_only=False)
+    joined = greedy_joins(candidate & (keys >= 0))
+    merged = merge_pairs(tokens, joined)
+    merged.write(ctx.tokens_dir(pass_no), partition)
+    write_token_counts(
+        merged.dictionary, merged.counts(), ctx.unigrams_dir(pass_no), partition, ctx.buckets
     )
-    write_token_counts(new_values, ctx.unigrams_dir(pass_no), partition, ctx.buckets)
     formed, times = np.unique(keys[joined], return_counts=True)
     return {"joins": int(joined.sum()), "formed_keys": formed, "formed_counts": times}
+
+
+def _pair_keys(tokens: EncodedTokens, eligible: pa.Array) -> np.ndarray:
+    """Pair keys over the eligible tokens; each distinct string is looked up once."""
+    ids = token_ids(tokens.dictionary, eligible)[tokens.indices]
+    return pair_keys(ids, tokens.offsets, len(eligible))
 
 
 def write_corpus_partition(partition: int, pass_no: int, ctx: TaskContext) -> dict[str, Any]:
@@ -229,10 +224,10 @@ def write_corpus_partition(partition: int, pass_no: int, ctx: TaskContext) -> di
     counted), longer ones are cut into rows of at most ``max_sentence_length`` ids.
     """
     vocab = pq.read_table(Path(ctx.stage) / VOCAB_FILE, columns=["token"]).column("token")
-    values, offsets = _read_tokens(ctx.tokens_path(pass_no, partition))
-    ids = token_ids(values, vocab.combine_chunks())
+    tokens = EncodedTokens.read(ctx.tokens_dir(pass_no), partition)
+    ids = token_ids(tokens.dictionary, vocab.combine_chunks())[tokens.indices]
     known = ids >= 0
-    lengths = np.diff(offsets)
+    lengths = np.diff(tokens.offsets)
     sentence_of = np.repeat(np.arange(len(lengths)), lengths)
     kept = np.bincount(sentence_of[known], minlength=len(lengths))
     row_lengths, rows_per_sentence = chunk_lengths(kept, ctx.max_sentence_length)

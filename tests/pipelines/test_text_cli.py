@@ -39,7 +39,7 @@ def test_runs_on_an_existing_cluster_with_scheduler(run_cli, tmp_path, scheduler
     assert result.code == 0, result.err
     assert "dask dashboard:" in result.err
     assert f"wrote {out}" in result.out
-    assert "2 read, 0 skipped" in result.out
+    assert "2 read, 0 skipped" in result.out and "3 documents" in result.out
     ds = open_text_dataset(out)
     assert ds.manifest["counts"]["documents"] == 3  # two <doc> blocks and one plain file
     assert ds.vocab.tokens[0] == "the"

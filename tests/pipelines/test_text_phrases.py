@@ -14,6 +14,7 @@ import pytest
 
 from pipelines.dask_cluster import ClusterConfig
 from pipelines.text_dataset import open_text_dataset
+from pipelines.text_encoded import EncodedTokens
 from pipelines.text_phrases import (
     count_pair_keys,
     greedy_joins,
@@ -69,13 +70,28 @@ def test_greedy_joins_never_overlap():
     ]
 
 
-def test_merge_pairs_rebuilds_tokens_and_offsets():
-    values = pa.array(["new", "york", "city", "is", "big", "new", "york"])
-    offsets = np.array([0, 5, 7])
-    joined = np.array([True, False, False, False, False, True])
-    merged, new_offsets = merge_pairs(values, offsets, joined)
-    assert merged.to_pylist() == ["new_york", "city", "is", "big", "new_york"]
-    assert new_offsets.tolist() == [0, 4, 5]
+def test_merge_pairs_rebuilds_tokens_offsets_and_dictionary():
+    words = ["new", "york", "city", "is", "big", "new", "york", "new_york", "new"]
+    tokens = EncodedTokens.encode(words, [0, 5, 7, 9])
+    joined = np.array([True, False, False, False, False, True, False, False])
+    merged = merge_pairs(tokens, joined)
+    assert merged.sentences() == [
+        ["new_york", "city", "is", "big"],
+        ["new_york"],
+        ["new_york", "new"],  # a phrase already in the text shares its dictionary entry
+    ]
+    assert merged.offsets.tolist() == [0, 4, 5, 7]
+    counts = dict(zip(merged.dictionary.to_pylist(), merged.counts().tolist(), strict=True))
+    assert counts == {"new_york": 3, "city": 1, "is": 1, "big": 1, "new": 1}  # no "york" left
+    assert merge_pairs(tokens, np.zeros(8, dtype=bool)) is tokens
+
+
+def test_encoded_tokens_round_trip(tmp_path):
+    tokens = EncodedTokens.encode(["b", "a", "b", "c"], [0, 0, 3, 4])  # an empty sentence too
+    tokens.write(tmp_path, 7)
+    back = EncodedTokens.read(tmp_path, 7)
+    assert back.sentences() == [[], ["b", "a", "b"], ["c"]]
+    assert back.counts().tolist() == [2, 1, 1]
     ids = token_ids(pa.array(["b", "zz", "a"]), pa.array(["a", "b"]))
     assert ids.tolist() == [1, -1, 0]
 

@@ -17,9 +17,10 @@ Commands (one machine, a cluster, a tiny smoke run)::
     embedrec text-pipeline 'corpus/**/*.txt.gz' --out data/c --scheduler tcp://head:8786
     embedrec text-pipeline tests/assets/text/wiki_00 --out /tmp/tiny --min-count 1 --workers 1
 
->>> result = run_text_pipeline(TextPipelineConfig(inputs=("a.txt",), out="ds"))  # doctest: +SKIP
->>> result.counts["vocab_size"], result.counts["corpus_tokens"]
-(71290, 16718844)
+>>> config = TextPipelineConfig(inputs=("wiki-en-raw-100mb.wikiextractor.gz",), out="ds")
+>>> result = run_text_pipeline(config, ClusterConfig(workers=2))     # doctest: +SKIP
+>>> [result.counts[k] for k in ("documents", "vocab_size", "corpus_tokens")]  # doctest: +SKIP
+[6371, 79089, 15452818]
 """
 
 from __future__ import annotations

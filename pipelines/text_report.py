@@ -1,4 +1,28 @@
-"""What a text pipeline run reports: manifest counts and inputs, skipped inputs, phrases."""
+"""What a text pipeline run reports: manifest counts and inputs, skipped inputs, phrases.
+
+The manifest's ``counts`` of a text dataset:
+
+==================  ======================================================================
+inputs              files read; ``skipped_inputs``: files not read, by reason (binary,
+                    empty, unreadable, unsupported-compression, hidden, duplicate, …)
+bytes, partitions   decompressed text bytes read; units of work (changes nothing else)
+documents           WikiExtractor ``<doc>`` blocks, plus one per plain-text file
+lines               lines read, markup and blank ones included (``markup_lines``: the
+                    ``<doc ...>``/``</doc>`` lines); ``rejected_lines``: by reason
+                    (invalid-utf8, nul-byte), each kept in ``rejected/``
+text_sentences      sentences with at least one token
+raw_tokens          tokens out of the tokeniser
+phrases             phrases that formed (rows of ``phrases.parquet``); ``phrase_joins``:
+                    how many times pairs were joined, all passes together
+tokens              tokens after phrase joining (= raw_tokens − phrase_joins)
+distinct_tokens     distinct strings among ``tokens``; ``vocab_size``: those kept
+corpus_tokens       in-vocabulary tokens written to ``corpus/`` (what training reads);
+                    ``oov_tokens``: the others, dropped (tokens = corpus + oov)
+sentences           rows written to ``corpus/``; ``empty_sentences``: sentences dropped
+                    because no token was in the vocabulary; ``chunked_sentences``:
+                    sentences longer than max_sentence_length, cut into several rows
+==================  ======================================================================
+"""
 
 from __future__ import annotations
 

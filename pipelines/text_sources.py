@@ -57,10 +57,11 @@ _GLOB_MAGIC = re.compile(r"[*?\[]")
 _WIKIEXTRACTOR_OPEN = re.compile(rb"<doc\s[^>]*\bid=[^>]*>")
 
 _MAGIC = (
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bz2"),
+    (b"\x1f\x8b\x08", "gzip"),  # magic + deflate
     (b"\xfd7zXZ\x00", "xz"),
 )
+# "BZh", block size 1-9, then the block magic (BCD pi) — so text starting "BZh" stays text.
+_BZ2_MAGIC = re.compile(rb"BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
 _OPENERS: dict[str, Callable[..., Any]] = {
     "gzip": gzip.open,
     "bz2": bz2.open,
@@ -175,6 +176,8 @@ def sniff_compression(head: bytes) -> str:
     for magic, name in _MAGIC + _UNSUPPORTED_MAGIC:
         if head.startswith(magic):
             return name
+    if _BZ2_MAGIC.match(head):
+        return "bz2"
     return "none"
 
 
@@ -199,7 +202,7 @@ def scan_input(file: InputFile, partition_bytes: int, spool_dir: str) -> Scanned
     spool = os.path.join(spool_dir, f"{file.index:06d}.txt")
     try:
         with open(path, "rb") as raw:
-            compression = sniff_compression(raw.read(8))
+            compression = sniff_compression(raw.read(16))
         if compression in {name for _, name in _UNSUPPORTED_MAGIC}:
             return _skipped(file, compression, SKIP_UNSUPPORTED, f"{compression} archives")
         read_path = path if compression == "none" else spool

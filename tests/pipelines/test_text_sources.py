@@ -84,6 +84,16 @@ def test_scan_decompresses_by_content_and_spools(tmp_path, suffix, opener):
     assert Path(scan.read_path).read_bytes() == text
 
 
+def test_text_that_starts_like_a_magic_number_stays_text(tmp_path):
+    path = tmp_path / "bzh.txt"
+    path.write_text("BZh91 is not an archive.\n")
+    scan = _scan(path, tmp_path)
+    assert scan.skipped is None and scan.compression == "none"
+    empty_bz2 = tmp_path / "empty.bz2"
+    empty_bz2.write_bytes(bz2.compress(b""))  # stream end right after "BZh9"
+    assert _scan(empty_bz2, tmp_path).skipped.reason == SKIP_EMPTY
+
+
 def test_scan_detects_wikiextractor_by_content(tmp_path):
     scan = _scan(ASSETS / "wiki_00", tmp_path)
     assert scan.format == FORMAT_WIKIEXTRACTOR

@@ -67,7 +67,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What `build_index` made. ``recall_at_10`` is None for exact (flat) indexes."""
+    """What `build_index` made. ``recall_at_10`` is None for exact (flat) indexes;
+    ``seconds`` covers building and measuring, not writing the files."""
 
     path: str
     kind: str
@@ -133,11 +134,13 @@ def build_index(
         set_search_params(index, search_params)
     if tuning is not None and not tuning.reached:
         log.warning(
-            "recall@%d %.3f is below the target %.3f with %s; raise nlist/M or pick another kind",
+            "recall@%d %.3f is below the target %.3f with %s %s; try a larger --hnsw-m, "
+            "--nlist or --pq-m, or a kind that keeps more of each vector (fp16, flat)",
             RECALL_K,
             tuning.recall,
             config.target_recall,
-            search_params or plan.factory,
+            plan.factory,
+            search_params or "",
         )
 
     report = BuildReport(
@@ -190,7 +193,12 @@ def _add_all(
             vectors, metric=config.metric, rows=config.chunk_rows, source=source
         ):
             zero += int((~block.any(axis=1)).sum())
-            index.add(block)
+            try:
+                index.add(block)
+            except RuntimeError as exc:
+                raise IndexBuildError(
+                    f"adding vectors to {type(index).__name__} failed: {faiss_message(exc)}"
+                ) from None
             bar.update(len(block))
     return zero
 
@@ -246,7 +254,12 @@ def _recall(
     metric: str,
     source: Path,
 ) -> float:
-    scores, ids = index.search(queries, truth.k + 1)
+    try:
+        scores, ids = index.search(queries, truth.k + 1)
+    except RuntimeError as exc:
+        raise IndexBuildError(
+            f"searching {type(index).__name__} failed: {faiss_message(exc)}"
+        ) from None
     _, ids = drop_self(scores, ids, truth.query_ids)
     return recall_at_k(truth, ids, vectors, metric=metric, source=source)
 

@@ -209,8 +209,7 @@ def _check_restrict(value: Any, expected: str) -> None:
 
 def _unit_index(source: VectorSource, n: int) -> Any:
     """Exact inner-product index over the unit-length first ``n`` vectors (one copy)."""
-    dim = source.rows(np.array([0])).shape[1]
-    index = flat_index(dim, "cosine")
+    index = flat_index(source.dim, "cosine")
     for _, block in source.iter_rows(n):
         block = np.array(block, dtype=np.float32, copy=True)
         normalize_rows(block)

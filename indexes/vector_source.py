@@ -28,6 +28,9 @@ class VectorSource(Protocol):
     @property
     def tokens(self) -> list[str]: ...
 
+    @property
+    def dim(self) -> int: ...
+
     def __len__(self) -> int: ...
 
     def rows(self, ids: np.ndarray | Sequence[int]) -> np.ndarray:
@@ -52,6 +55,10 @@ class ModelVectors:
     def tokens(self) -> list[str]:
         return self._model.tokens
 
+    @property
+    def dim(self) -> int:
+        return self._model.dim
+
     def __len__(self) -> int:
         return len(self._model)
 
@@ -61,8 +68,7 @@ class ModelVectors:
     def iter_rows(
         self, stop: int | None = None, chunk_rows: int = 65_536
     ) -> Iterator[tuple[int, np.ndarray]]:
-        vectors = self._model.vectors if stop is None else self._model.vectors[:stop]
-        return iter_row_chunks(vectors, chunk_rows)
+        return iter_row_chunks(self._model.vectors, chunk_rows, stop)
 
 
 def open_vectors(index_or_model: WordIndex | Embeddings | str | Path) -> VectorSource:

@@ -69,13 +69,15 @@ class WordIndex:
         self.manifest = dict(manifest or {})
         self.path = None if path is None else Path(path)
         self.counts = counts
+        self._tokens = tokens
         self._lookup = VocabLookup(tokens)
         # A cosine flat index stores unit vectors that scans may read in place.
         self._stored_unit = metric == "cosine" and _is_flat(index)
 
     @property
     def tokens(self) -> list[str]:
-        return list(self._lookup.tokens)
+        """The vocabulary, row order (the index's own list: do not modify it)."""
+        return self._tokens
 
     @property
     def dim(self) -> int:
@@ -104,7 +106,7 @@ class WordIndex:
         return self._lookup.id(word)
 
     def token(self, row: int) -> str:
-        return self._lookup.tokens[row]
+        return self._tokens[row]
 
     def vector(self, word: str) -> np.ndarray:
         """float32 (dim,): ``word``'s vector as stored (unit length for ``cosine``)."""

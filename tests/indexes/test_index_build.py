@@ -7,7 +7,7 @@ import pytest
 from faiss.contrib.datasets import SyntheticDataset
 from index_fixtures import brute_force
 
-from indexes import IndexConfig, build_index, load_index
+from indexes import IndexBuildError, IndexConfig, build_index, load_index
 from indexes.index_dir import INDEX_FILE
 from pipelines.artifacts import read_manifest
 from pipelines.errors import ArtifactError, ConfigError, OutputExistsError
@@ -172,3 +172,9 @@ def test_zero_vectors_are_counted_not_nan(make_model, tmp_path):
     assert report.zero_vectors == 2
     index = load_index(tmp_path / "index")
     assert all(np.isfinite(r.score) for r in index.neighbors("w5", k=59))
+
+
+def test_factory_faiss_cannot_fill_is_a_build_error(make_model, tmp_path):
+    model = make_model(np.random.default_rng(0).standard_normal((50, 4)).astype(np.float32))
+    with pytest.raises(IndexBuildError, match="adding vectors to IndexIDMap failed"):
+        build_index(model, tmp_path / "idmap", IndexConfig(kind="IDMap,Flat"))

@@ -178,3 +178,23 @@ def test_factory_faiss_cannot_fill_is_a_build_error(make_model, tmp_path):
     model = make_model(np.random.default_rng(0).standard_normal((50, 4)).astype(np.float32))
     with pytest.raises(IndexBuildError, match="adding vectors to IndexIDMap failed"):
         build_index(model, tmp_path / "idmap", IndexConfig(kind="IDMap,Flat"))
+
+
+@pytest.mark.parametrize("metric", ["ip", "l2"])
+def test_approximate_recall_for_raw_metrics(make_model, tmp_path, clustered_vectors, metric):
+    model = make_model(clustered_vectors)
+    config = IndexConfig(kind="ivf-flat", metric=metric, recall_queries=VOCAB, target_recall=0.9)
+    report = build_index(model, tmp_path / metric, config)
+    index = load_index(tmp_path / metric)
+    assert index.metric == metric and read_manifest(tmp_path / metric)["normalized"] is False
+    x = clustered_vectors.astype(np.float64)
+    if metric == "ip":
+        scores = -(x @ x.T)
+    else:
+        scores = (x**2).sum(1)[:, None] - 2 * x @ x.T + (x**2).sum(1)[None, :]
+    np.fill_diagonal(scores, np.inf)
+    truth = np.argsort(scores, axis=1)[:, :10]
+    found = index.neighbors_batch([f"w{i}" for i in range(VOCAB)], k=10)
+    hits = sum(len({index.id(r.token) for r in row} & set(truth[i])) for i, row in enumerate(found))
+    assert hits / truth.size == pytest.approx(report.recall_at_10, abs=0.01)
+    assert report.recall_at_10 >= 0.9

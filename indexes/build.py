@@ -100,7 +100,8 @@ def build_index(
     """Build the index ``config`` describes from the model at ``model_dir`` into ``out``.
 
     Refuses an existing non-empty ``out`` unless ``overwrite``. Memory: the index plus one
-    chunk of ``config.chunk_rows`` vectors; the embeddings stay memory-mapped.
+    chunk of ``config.chunk_rows`` vectors (and the training sample); the embeddings are
+    read from their file in chunks, never loaded whole.
     """
     config = config or IndexConfig()
     started = time.perf_counter()

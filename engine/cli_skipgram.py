@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from engine.skipgram_config import DEVICES, KERNELS, PRECISIONS, SHARDING_TYPES, SkipGramConfig
+from engine.skipgram_config import (
+    DEVICES,
+    KERNELS,
+    OPTIMIZERS,
+    PRECISIONS,
+    SHARDING_TYPES,
+    SkipGramConfig,
+)
 from pipelines.cli_support import emit, json_option, subgroup
 
 TRAIN_EPILOG = """\b
@@ -49,7 +56,17 @@ Examples:
     help="Subsampling threshold for frequent words (0: off).",
 )
 @click.option("--epochs", default=5, show_default=True)
-@click.option("--lr", default=0.025, show_default=True, help="Starting learning rate.")
+@click.option(
+    "--optimizer",
+    type=click.Choice(OPTIMIZERS),
+    default="auto",
+    show_default=True,
+    help="sgd (word2vec's) or rowwise_adagrad (TorchRec's fused); auto: sgd for hogwild, "
+    "rowwise_adagrad for torchrec.",
+)
+@click.option(
+    "--lr", type=float, default=None, help="Starting learning rate [0.025 sgd, 0.2 adagrad]."
+)
 @click.option("--min-lr", default=0.0001, show_default=True, help="Final learning rate.")
 @click.option(
     "--batch-size", default=2048, show_default=True, help="Centre words per step (torchrec kernel)."

@@ -104,22 +104,23 @@ def _train_span(
                     for k in range(dim):
                         neu[k] += g * syn1hs[node, k]
                         syn1hs[node, k] += g * syn0[ctx, k]
-            for d in range(negative + 1):
-                if d == 0:
-                    target = center
-                    label = 1.0
-                else:
-                    state = lcg_next(state)
-                    target = draw_alias(state, neg_prob, neg_alias)
-                    if target == center:
-                        continue
-                    label = 0.0
-                f = _dot(syn0, ctx, syn1neg, target, dim)
-                g, step_loss = _logistic_step(f, label, lr, sig, logsig)
-                loss += step_loss
-                for k in range(dim):
-                    neu[k] += g * syn1neg[target, k]
-                    syn1neg[target, k] += g * syn0[ctx, k]
+            if negative > 0:
+                for d in range(negative + 1):
+                    if d == 0:
+                        target = center
+                        label = 1.0
+                    else:
+                        state = lcg_next(state)
+                        target = draw_alias(state, neg_prob, neg_alias)
+                        if target == center:
+                            continue
+                        label = 0.0
+                    f = _dot(syn0, ctx, syn1neg, target, dim)
+                    g, step_loss = _logistic_step(f, label, lr, sig, logsig)
+                    loss += step_loss
+                    for k in range(dim):
+                        neu[k] += g * syn1neg[target, k]
+                        syn1neg[target, k] += g * syn0[ctx, k]
             for k in range(dim):
                 syn0[ctx, k] += neu[k]
             pairs += 1

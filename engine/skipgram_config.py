@@ -25,8 +25,12 @@ SHARDING_TYPES: tuple[str, ...] = (
     "data_parallel",
 )
 PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "bf16")
+OPTIMIZERS: tuple[str, ...] = ("auto", "sgd", "rowwise_adagrad")
+# Learning rates that work for each optimizer on word2vec's task: SGD as word2vec/gensim;
+# row-wise Adagrad normalises each row's step by its gradient history, so it starts higher.
+DEFAULT_LR = {"sgd": 0.025, "rowwise_adagrad": 0.2}
 # Fields that change what a checkpoint's tensors mean; a resume must keep them.
-SHAPE_FIELDS: tuple[str, ...] = ("dim", "negative", "hs", "seed")
+SHAPE_FIELDS: tuple[str, ...] = ("dim", "negative", "hs", "seed", "precision")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,7 +44,11 @@ class SkipGramConfig:
         hs: hierarchical softmax over a Huffman tree of the vocabulary.
         sample: frequent-word subsampling threshold t (word2vec's formula); 0 disables.
         epochs: passes over the corpus.
-        lr, min_lr: learning rate, decayed linearly by words processed down to min_lr.
+        optimizer: ``sgd`` (word2vec's plain SGD) or ``rowwise_adagrad`` (TorchRec's fused
+            row-wise Adagrad); ``auto`` picks sgd for the hogwild kernel and rowwise_adagrad
+            for the torchrec kernel, whose minibatches sum many updates of a shared row.
+        lr, min_lr: learning rate (None: 0.025 for sgd, 0.2 for rowwise_adagrad), decayed
+            linearly by words processed down to min_lr.
         batch_size: centre words per TorchRec step (the ``torchrec`` kernel).
         block_tokens: corpus tokens per Hogwild block (the ``hogwild`` kernel).
         kernel: ``hogwild`` (compiled lock-free SGD on the TorchRec tables, CPU, 1 rank),
@@ -57,7 +65,8 @@ class SkipGramConfig:
     hs: bool = False
     sample: float = 1e-3
     epochs: int = 5
-    lr: float = 0.025
+    optimizer: str = "auto"
+    lr: float | None = None
     min_lr: float = 0.0001
     batch_size: int = 2048
     block_tokens: int = 200_000
@@ -88,10 +97,14 @@ class SkipGramConfig:
             raise ConfigError("negative", 0, "> 0 unless --hs is given (no objective left)")
         if not 0.0 <= self.sample < 1.0:
             raise ConfigError("sample", self.sample, "a float in [0, 1), e.g. 1e-3 or 1e-4")
-        if not 0.0 < self.lr <= 1.0:
-            raise ConfigError("lr", self.lr, "a float in (0, 1], e.g. 0.025")
-        if not 0.0 <= self.min_lr <= self.lr:
-            raise ConfigError("min_lr", self.min_lr, f"a float in [0, lr={self.lr}]")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError("optimizer", self.optimizer, "one of " + ", ".join(OPTIMIZERS))
+        if self.kernel == "hogwild" and self.optimizer == "rowwise_adagrad":
+            raise ConfigError("optimizer", self.optimizer, "sgd with the hogwild kernel")
+        if self.lr is not None and not 0.0 < self.lr <= 10.0:
+            raise ConfigError("lr", self.lr, "a float in (0, 10], e.g. 0.025")
+        if not 0.0 <= self.min_lr <= min(self.lr or 1.0, 1.0):
+            raise ConfigError("min_lr", self.min_lr, "a float in [0, lr]")
         if self.device not in DEVICES:
             raise ConfigError("device", self.device, "one of " + ", ".join(DEVICES))
         if self.kernel not in KERNELS:
@@ -112,6 +125,18 @@ class SkipGramConfig:
             raise ConfigError(
                 "checkpoint_every_seconds", self.checkpoint_every_seconds, "a number > 0"
             )
+
+    def resolved_optimizer(self, kernel: str | None = None) -> str:
+        """The optimizer this run uses once the kernel is known (``auto`` resolved)."""
+        if self.optimizer != "auto":
+            return self.optimizer
+        return "sgd" if (kernel or self.kernel) == "hogwild" else "rowwise_adagrad"
+
+    def resolved_lr(self, kernel: str | None = None) -> float:
+        """The starting learning rate (``None`` resolved from the optimizer)."""
+        if self.lr is not None:
+            return self.lr
+        return DEFAULT_LR[self.resolved_optimizer(kernel)]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -2,13 +2,14 @@
 
 Tables (one feature each, sequence lookups)::
 
-    word     (V, d)    input vectors, uniform(-0.5/d, 0.5/d) as word2vec   feature "word"
+    word     (V, d)    input vectors, uniform(-1/d, 1/d) as gensim 4        feature "word"
     context  (V, d)    negative-sampling output vectors, zeros             feature "context"
     node     (V-1, d)  hierarchical-softmax inner nodes, zeros             feature "node"
 
-(``context`` only when negative > 0, ``node`` only with hs.) The optimizer is plain SGD
-applied in backward (TorchRec's fused optimizer), so the TBE kernels update the rows they
-looked up and no dense gradient of a table ever exists.
+(``context`` only when negative > 0, ``node`` only with hs.) The optimizer is applied in
+backward (TorchRec's fused optimizer: SGD for the hogwild kernel's bookkeeping, row-wise
+Adagrad for the torchrec kernel), so the TBE kernels update the rows they looked up and no
+dense gradient of a table ever exists.
 
 >>> tables = SkipGramTables.build(vocab_size=71290, config=config, ctx=ctx)   # doctest: +SKIP
 >>> tables.plan                    # {'word': {'sharding_type': 'table_wise', ...}, ...}
@@ -34,7 +35,9 @@ _STATE_PREFIX = "embeddings."
 
 
 def _uniform_init(dim: int) -> Callable[[torch.Tensor], torch.Tensor]:
-    bound = 0.5 / dim
+    # gensim 4's ±1/d rather than word2vec.c's ±0.5/d: on small corpora the wider start
+    # measurably helps (46.6% vs 39.5% analogies on the 200k-word synthetic world).
+    bound = 1.0 / dim
 
     def init(weight: torch.Tensor) -> torch.Tensor:
         return torch.nn.init.uniform_(weight, -bound, bound)
@@ -80,6 +83,16 @@ def build_collection(vocab_size: int, config: SkipGramConfig, seed: int) -> torc
     return EmbeddingCollection(tables=tables, device=torch.device("meta"))
 
 
+def _fused_optimizer(config: SkipGramConfig) -> tuple[type, dict[str, Any]]:
+    """The optimizer TorchRec fuses into the TBE backward, with its settings."""
+    from torchrec.optim import RowWiseAdagrad
+
+    lr = config.resolved_lr()
+    if config.resolved_optimizer() == "rowwise_adagrad":
+        return RowWiseAdagrad, {"lr": lr, "eps": 1e-8}
+    return torch.optim.SGD, {"lr": lr}
+
+
 def sharding_constraints(config: SkipGramConfig, names: list[str]) -> dict[str, Any]:
     """Planner constraints from the user's hints (``--sharding``), per table."""
     from torchrec.distributed.planner.types import ParameterConstraints
@@ -101,12 +114,13 @@ class SkipGramTables:
 
     @classmethod
     def build(cls, vocab_size: int, config: SkipGramConfig, ctx: DistContext) -> SkipGramTables:
-        """Build, plan, shard and attach SGD-in-backward with learning rate ``config.lr``."""
+        """Build, plan and shard the tables, with the optimizer fused into their backward."""
         from torchrec.distributed.embedding import EmbeddingCollectionSharder
         from torchrec.optim.apply_optimizer_in_backward import apply_optimizer_in_backward
 
         collection = build_collection(vocab_size, config, seed=config.seed)
-        apply_optimizer_in_backward(torch.optim.SGD, collection.parameters(), {"lr": config.lr})
+        optimizer, settings = _fused_optimizer(config)
+        apply_optimizer_in_backward(optimizer, collection.parameters(), settings)
         names = table_names(config)
         sharder = EmbeddingCollectionSharder()
         dmp, plan = shard_module(
@@ -125,6 +139,14 @@ class SkipGramTables:
         for group in optimizer.param_groups:
             group["lr"] = lr
         optimizer.step()  # a fused optimizer's step only pushes the new lr to its kernels
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Tables and fused-optimizer state (sharded tensors alias the live storage)."""
+        return {"model": self.dmp.state_dict(), "optim": self.dmp.fused_optimizer.state_dict()}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Apply a state loaded in place by `engine.checkpoint.load_checkpoint`."""
+        self.dmp.fused_optimizer.load_state_dict(state["optim"])
 
     def local_weights(self) -> dict[str, torch.Tensor]:
         """Each table's weight as a tensor aliasing the TBE storage (writes go to the model).

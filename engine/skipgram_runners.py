@@ -19,6 +19,7 @@ import torch
 import torch.distributed as dist
 
 from engine.corpus_blocks import Block
+from engine.errors import EngineError
 from engine.hogwild_kernel import train_block
 from engine.kernel_common import sigmoid_tables
 from engine.sampling_tables import HuffmanTree
@@ -71,6 +72,9 @@ class HogwildRunner:
     def train(self, block: Block | None, lr: Callable[[float], float], stream: int) -> BlockResult:
         if block is None or block.num_tokens == 0:
             return 0.0, 0, 0
+        if int(block.tokens.max()) >= self.syn0.shape[0] or int(block.tokens.min()) < 0:
+            # The compiled kernel does not check bounds; a corrupt corpus must not crash it.
+            raise EngineError("the corpus holds word ids outside the vocabulary (corrupt dataset)")
         loss, pairs, _kept = train_block(
             block.tokens, block.offsets, self.syn0, self.syn1neg, self.syn1hs, self.keep,
             self.neg_prob, self.neg_alias, self.codes, self.points, self.code_lens,

@@ -13,8 +13,8 @@ e.g. two windows (centre 7 with contexts [3, 9], centre 2 with [7]) and K = 2::
     context: [7, 41, 5 | 2, 11, 8]  lengths [3, 3]
 
 Scores are a batched matrix product [N, M, d] × [N, d, 1+K] (M = 2·window, padded and
-masked); the loss is the sum of logistic losses, so each row's SGD update is the sum of the
-per-pair word2vec updates.
+masked); the loss is the sum of logistic losses. The fused optimizer (row-wise Adagrad by
+default, see `engine.skipgram_config`) then updates every row looked up.
 """
 
 from __future__ import annotations

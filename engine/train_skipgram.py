@@ -146,12 +146,18 @@ def train_skipgram(
     identity = _dataset_identity(dataset)
     with distributed(config.device) as ctx:
         threads = _set_threads(config.threads)
+        kernel = choose_kernel(config, ctx)
+        config = config.replace(
+            optimizer=config.resolved_optimizer(kernel), lr=config.resolved_lr(kernel)
+        )
+        resuming = False
         if ctx.is_main:
             resuming = _prepare_model_dir(out, config, identity, resume=resume, overwrite=overwrite)
         if ctx.world_size > 1:
             dist.barrier()
         tables = SkipGramTables.build(dataset.vocab_size, config, ctx)
-        kernel = choose_kernel(config, ctx)
+        assert config.lr is not None  # resolved above
+        lr0: float = config.lr
         if ctx.is_main:
             log.info("sharding plan:\n%s", format_plan(tables.plan))
 
@@ -159,7 +165,9 @@ def train_skipgram(
         resumed_from = None
         checkpoint = latest_checkpoint(out) if resume else None
         if checkpoint is not None:
-            state = load_checkpoint(checkpoint, tables.dmp.state_dict())
+            tensors = tables.checkpoint_state()
+            state = load_checkpoint(checkpoint, tensors)
+            tables.restore(tensors)
             position = TrainingPosition.from_dict(state["position"])
             resumed_from = str(checkpoint)
             log.info(
@@ -212,7 +220,7 @@ def train_skipgram(
             save_checkpoint(
                 out,
                 position.step,
-                tables.dmp.state_dict(),
+                tables.checkpoint_state(),
                 state,
                 ctx,
                 keep=config.keep_checkpoints,
@@ -226,9 +234,7 @@ def train_skipgram(
                     before = position.words
 
                     def lr(fraction: float, before: int = before, span: int = round_words) -> float:
-                        return linear_lr(
-                            config.lr, config.min_lr, before + fraction * span, total_words
-                        )
+                        return linear_lr(lr0, config.min_lr, before + fraction * span, total_words)
 
                     mine = blocks[ctx.rank] if ctx.rank < len(blocks) else None
                     stream = position.epoch * 1_000_003 + first_block + ctx.rank
@@ -258,7 +264,7 @@ def train_skipgram(
                 position.epoch += 1
                 position.block = 0
                 run_log.emit(
-                    lr=linear_lr(config.lr, config.min_lr, position.words, total_words),
+                    lr=linear_lr(lr0, config.min_lr, position.words, total_words),
                     record={
                         "epoch": position.epoch - 1,
                         "step": position.step,

@@ -30,6 +30,9 @@ class ConfigError(EmbedrecError, ValueError):
         self.expected = expected
         super().__init__(f"{key}: got {value!r}, expected {expected}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, Any, str]]:  # picklable across Dask workers
+        return (type(self), (self.key, self.value, self.expected))
+
 
 class InputError(EmbedrecError):
     """An input path is missing, unreadable or holds nothing usable."""
@@ -38,6 +41,9 @@ class InputError(EmbedrecError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.path, self.reason))
 
 
 class ArtifactError(EmbedrecError):
@@ -48,12 +54,15 @@ class ArtifactError(EmbedrecError):
         self.reason = reason
         super().__init__(f"{path}: {reason}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.path, self.reason))
+
 
 class OutputExistsError(ArtifactError):
     """The output directory exists and ``--overwrite`` was not given."""
 
-    def __init__(self, path: str | Path) -> None:
-        super().__init__(path, "already exists; pass --overwrite to replace it")
+    def __init__(self, path: str | Path, reason: str = "") -> None:
+        super().__init__(path, reason or "already exists; pass --overwrite to replace it")
 
 
 class PipelineError(EmbedrecError):

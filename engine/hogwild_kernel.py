@@ -39,11 +39,12 @@ def _logistic_step(
     f: np.float32 | float, label: float, lr: float, sig: np.ndarray, logsig: np.ndarray
 ) -> tuple[float, float]:  # pragma: no cover - jitted
     """(gradient-times-lr, loss) of one logistic output, word2vec's clipped table lookup."""
-    if f > MAX_EXP:
+    if f >= MAX_EXP:
         return (label - 1.0) * lr, (float(f) if label == 0.0 else 0.0)
-    if f < -MAX_EXP:
+    if f <= -MAX_EXP:
         return label * lr, (-float(f) if label == 1.0 else 0.0)
-    i = int((f + MAX_EXP) * _TABLE_SCALE)
+    # Clamp: with fastmath, f just below MAX_EXP may still round to the table's end.
+    i = min(EXP_TABLE_SIZE - 1, max(0, int((f + MAX_EXP) * _TABLE_SCALE)))
     if label == 1.0:
         return (1.0 - sig[i]) * lr, -logsig[i]
     return -sig[i] * lr, -logsig[EXP_TABLE_SIZE - 1 - i]

@@ -1,0 +1,50 @@
+"""SkipGramConfig: every bad value is refused with the key, the value and the expected form."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.skipgram_config import SkipGramConfig
+from pipelines.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"dim": 0}, "dim"),
+        ({"dim": 50}, "dim"),  # fbgemm rows come in units of 4 floats
+        ({"window": 0}, "window"),
+        ({"negative": -1}, "negative"),
+        ({"negative": 0, "hs": False}, "negative"),
+        ({"sample": 1.5}, "sample"),
+        ({"lr": 0.0}, "lr"),
+        ({"device": "tpu"}, "device"),
+        ({"kernel": "fast"}, "kernel"),
+        ({"kernel": "hogwild", "device": "cuda"}, "kernel"),
+        ({"kernel": "hogwild", "optimizer": "rowwise_adagrad"}, "optimizer"),
+        ({"sharding": "diagonal"}, "sharding"),
+        ({"precision": "fp8"}, "precision"),
+        ({"epochs": True}, "epochs"),
+    ],
+)
+def test_bad_values_name_the_key(changes, key):
+    with pytest.raises(ConfigError) as caught:
+        SkipGramConfig(**changes)
+    assert caught.value.key == key
+    assert key in str(caught.value)
+
+
+def test_optimizer_and_lr_follow_the_kernel():
+    config = SkipGramConfig()
+    assert config.resolved_optimizer("hogwild") == "sgd"
+    assert config.resolved_lr("hogwild") == 0.025
+    assert config.resolved_optimizer("torchrec") == "rowwise_adagrad"
+    assert config.resolved_lr("torchrec") == 0.2
+    assert SkipGramConfig(lr=0.05).resolved_lr("torchrec") == 0.05
+
+
+def test_round_trips_through_a_dict():
+    config = SkipGramConfig(dim=64, hs=True, negative=0, sample=1e-4)
+    assert SkipGramConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ConfigError):
+        SkipGramConfig.from_dict({**config.to_dict(), "dimension": 3})

@@ -50,6 +50,7 @@ from indexes.recall import (
     sample_ids,
     tune_parameter,
 )
+from indexes.sharded import ShardedIndex, check_shard_count, shard_ranges
 from indexes.vector_chunks import iter_prepared_chunks, normalize_rows, take_rows
 from pipelines.artifacts import (
     atomic_path,
@@ -84,6 +85,7 @@ class BuildReport:
     zero_vectors: int
     seconds: float
     tuning: list[dict[str, float]] = field(default_factory=list)
+    shards: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,12 +98,14 @@ def build_index(
     *,
     overwrite: bool = False,
     progress: bool = False,
+    shards: int = 1,
 ) -> BuildReport:
     """Build the index ``config`` describes from the model at ``model_dir`` into ``out``.
 
     Refuses an existing non-empty ``out`` unless ``overwrite``. Memory: the index plus one
     chunk of ``config.chunk_rows`` vectors (and the training sample); the embeddings are
-    read from their file in chunks, never loaded whole.
+    read from their file in chunks, never loaded whole. ``shards`` > 1 splits the index
+    into that many files over contiguous id ranges (`indexes.sharded`), trained once.
     """
     config = config or IndexConfig()
     started = time.perf_counter()
@@ -111,6 +115,7 @@ def build_index(
     vocab_size, dim = len(model), model.dim
     if vocab_size == 0:
         raise ArtifactError(model_dir, "holds no vectors")
+    check_shard_count(shards, vocab_size)
     plan = plan_index(config, vocab_size=vocab_size, dim=dim)
     log.info(
         "building %s (%s, %s) over %d × %d", plan.kind, plan.factory, config.metric, vocab_size, dim
@@ -121,6 +126,8 @@ def build_index(
     skip_polysemous_training(index)
     if not index.is_trained:
         _train(index, model.vectors, config, source)
+    if shards > 1:
+        index = ShardedIndex.from_template(index, shard_ranges(vocab_size, shards))
     zero_vectors = _add_all(index, model.vectors, config, source, progress=progress)
     if zero_vectors:
         log.warning("%d vectors are all zero; their neighbours are arbitrary", zero_vectors)
@@ -159,6 +166,7 @@ def build_index(
         zero_vectors=zero_vectors,
         seconds=round(time.perf_counter() - started, 3),
         tuning=[] if tuning is None else tuning.trace,
+        shards=shards,
     )
     _write(out, index, model_dir, model, config, report, overwrite=overwrite)
     return report
@@ -281,8 +289,12 @@ def _write(
     embeddings_fp = fingerprint(model_path / EMBEDDINGS_FILE)
     vocab_fp = fingerprint(model_path / VOCAB_FILE)
     with staged_output_dir(out, overwrite=overwrite) as stage:
-        with atomic_path(stage / INDEX_FILE) as tmp:
-            faiss.write_index(index, str(tmp))
+        shard_entries = None
+        if isinstance(index, ShardedIndex):
+            shard_entries = index.write(stage)
+        else:
+            with atomic_path(stage / INDEX_FILE) as tmp:
+                faiss.write_index(index, str(tmp))
         write_bytes(stage / VOCAB_FILE, (model_path / VOCAB_FILE).read_bytes())
         write_manifest(
             stage,
@@ -304,6 +316,7 @@ def _write(
                 "target_reached": report.target_reached,
                 "tuning": report.tuning,
                 "build_seconds": report.seconds,
+                **({"shards": shard_entries} if shard_entries else {}),
                 "source_model": {
                     "path": str(model_path.resolve()),
                     "kind": model.manifest.get("kind"),

@@ -19,11 +19,13 @@ Examples:
   embedrec index build models/wiki --out indexes/wiki
   embedrec index build models/wiki --out indexes/wiki-hnsw --kind hnsw --target-recall 0.98
   embedrec index build models/wiki --out indexes/wiki-pq --kind "IVF256,PQ20" --overwrite
+  embedrec index build models/wiki --out indexes/wiki-4 --kind flat --shards 4
 
 \b
 --kind auto (default) is exact below 50,000 words, HNSW below 1,000,000, IVF above;
 approximate kinds report recall@10 against exact search on 1,000 sampled words and
-tune efSearch / nprobe until it reaches --target-recall.
+tune efSearch / nprobe until it reaches --target-recall. --shards N writes N index files
+over contiguous id ranges, searched together (results equal the unsharded exact index).
 """
 
 ANALOGIES_EPILOG = """\b
@@ -85,15 +87,26 @@ def register(root: click.Group) -> None:
     help="Sampled words used to measure recall@10.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--shards",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Split the index into N files over contiguous id ranges.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing index directory.")
 @json_option
-def build(model: Path, out: Path, overwrite: bool, as_json: bool, **options: Any) -> None:
+def build(
+    model: Path, out: Path, shards: int, overwrite: bool, as_json: bool, **options: Any
+) -> None:
     """Build an exact or approximate FAISS index over MODEL's word vectors."""
     from indexes.build import build_index
     from indexes.config import IndexConfig
 
     config = IndexConfig(**{k: v for k, v in options.items() if v is not None})
-    report = build_index(model, out, config, overwrite=overwrite, progress=not as_json)
+    report = build_index(
+        model, out, config, overwrite=overwrite, progress=not as_json, shards=shards
+    )
     emit(report.to_dict(), as_json=as_json, human=_build_text)
 
 
@@ -101,6 +114,7 @@ def _build_text(report: dict[str, Any]) -> str:
     lines = [
         f"index written to {report['path']}: {report['vocab_size']:,} vectors × {report['dim']}, "
         f"{report['factory']} ({report['kind']}), metric {report['metric']}"
+        + (f", {report['shards']} shards" if report.get("shards", 1) > 1 else "")
     ]
     if report["recall_at_10"] is None:
         lines.append("exact search (recall 1.0)")

@@ -63,6 +63,7 @@ def tunable_parameter(index: Any) -> str | None:
     """The search-time knob of ``index``: ``nprobe`` (IVF), ``efSearch`` (HNSW) or None."""
     import faiss
 
+    index = _first_part(index)
     if faiss.try_extract_index_ivf(index) is not None:
         return "nprobe"
     inner = index
@@ -77,7 +78,7 @@ def parameter_range(index: Any, name: str, vocab_size: int) -> list[int]:
     """Values to try for ``name``, cheapest first: powers of two up to the useful maximum."""
     import faiss
 
-    ivf = faiss.try_extract_index_ivf(index)
+    ivf = faiss.try_extract_index_ivf(_first_part(index))
     if name == "nprobe" and ivf is not None:
         top = int(ivf.nlist)
         start = 1
@@ -100,7 +101,8 @@ def set_search_params(index: Any, params: dict[str, int]) -> None:
     space = faiss.ParameterSpace()
     for name, value in params.items():
         try:
-            space.set_index_parameter(index, name, float(value))
+            for part in _parts(index):
+                space.set_index_parameter(part, name, float(value))
         except RuntimeError as exc:
             raise IndexBuildError(
                 f"cannot set search parameter {name}={value} on a "
@@ -112,9 +114,10 @@ def enable_reconstruct(index: Any) -> None:
     """Make stored vectors retrievable by id (IVF indexes need a direct map for it)."""
     import faiss
 
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None and ivf.direct_map.no():
-        ivf.make_direct_map()
+    for part in _parts(index):
+        ivf = faiss.try_extract_index_ivf(part)
+        if ivf is not None and ivf.direct_map.no():
+            ivf.make_direct_map()
 
 
 def check_reconstruct(index: Any, factory: str) -> None:
@@ -146,3 +149,13 @@ def stored_range(index: Any, start: int, stop: int) -> np.ndarray:
         data = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
         return data.reshape(index.ntotal, index.d)[start:stop]
     return np.asarray(index.reconstruct_n(start, stop - start), dtype=np.float32)
+
+
+def _parts(index: Any) -> list[Any]:
+    """The FAISS indexes behind ``index``: its shards for an `indexes.sharded.ShardedIndex`."""
+    shards = getattr(index, "shards", None)
+    return list(shards) if isinstance(shards, list) else [index]
+
+
+def _first_part(index: Any) -> Any:
+    return _parts(index)[0]

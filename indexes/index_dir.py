@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from engine.model_files import EMBEDDINGS_FILE, MODEL_KINDS, load_embeddings
 from indexes.config import METRICS
 from indexes.faiss_support import enable_reconstruct, flat_index, set_search_params
+from indexes.sharded import read_sharded
 from indexes.vector_chunks import iter_prepared_chunks
 from indexes.word_index import WordIndex
 from pipelines.artifacts import read_manifest
@@ -34,7 +36,8 @@ def artifact_kind(path: str | Path) -> str:
 def load_index(path: str | Path) -> WordIndex:
     """Open an index directory, or build an exact cosine index over a model directory.
 
-    The stored search parameters (efSearch, nprobe) are applied. Raises `ArtifactError`
+    A sharded index directory (manifest ``shards``) opens as one `ShardedIndex`. The
+    stored search parameters (efSearch, nprobe) are applied. Raises `ArtifactError`
     for a directory that is neither, or whose files disagree.
     """
     manifest = read_manifest(path, kinds=[INDEX_KIND, *MODEL_KINDS])
@@ -44,12 +47,16 @@ def load_index(path: str | Path) -> WordIndex:
 
     d = Path(path)
     index_path = d / INDEX_FILE
-    if not index_path.exists():
+    index: Any
+    if manifest.get("shards") is not None:
+        index = read_sharded(d, manifest["shards"])
+    elif not index_path.exists():
         raise ArtifactError(d, f"has no {INDEX_FILE}")
-    try:
-        index = faiss.read_index(str(index_path))
-    except RuntimeError as exc:
-        raise ArtifactError(index_path, "is not a readable FAISS index") from exc
+    else:
+        try:
+            index = faiss.read_index(str(index_path))
+        except RuntimeError as exc:
+            raise ArtifactError(index_path, "is not a readable FAISS index") from exc
     vocab = read_vocab(d / VOCAB_FILE)
     if index.ntotal != len(vocab):
         raise ArtifactError(d, f"{INDEX_FILE} holds {index.ntotal} vectors for {len(vocab)} tokens")

@@ -1,0 +1,232 @@
+"""The FastAPI application: `create_app(config)` → an ASGI app serving one index.
+
+>>> app = create_app(ServeConfig(index="indexes/wiki"))       # loads the index now
+>>> # uvicorn.run(app, host="127.0.0.1", port=8000)  — or `embedrec serve indexes/wiki`
+
+Routes: ``/v1/neighbors`` (GET, POST), ``/v1/analogy``, ``/v1/vector``, ``/v1/map``,
+``/healthz``, ``/metrics``, ``/admin/reload``, the explorer at ``/``, OpenAPI at ``/docs``.
+
+Ranker hook (``embedrec serve INDEX --ranker MODEL``)
+------------------------------------------------------
+Only when ``config.ranker`` is set, `create_app` imports ``serving.ranking_routes`` and
+calls ``app.include_router(build_ranking_router(state))``. ``state`` is the app's
+`serving.state.ServiceState`:
+
+* ``state.current()`` → `IndexSnapshot` (``.index``: the `indexes.WordIndex`, ``.path``,
+  ``.generation``): one lock-free read; take it once per request and use it to the end, so a
+  hot reload never changes the index under a running request. ``state.index`` is
+  ``state.current().index``.
+* ``state.config`` → `ServeConfig` (``.ranker``: the MODEL path given; ``.max_k``,
+  ``.max_batch``, ``.max_body_bytes``: limits to honour).
+* ``await state.run(func, *args)`` runs blocking work (FAISS, torch) in the service's
+  search thread pool, keeping the event loop free.
+
+``build_ranking_router(state)`` may load its model when called (errors then stop the
+service before it binds) and returns a FastAPI ``APIRouter`` with ``/v1/rank`` and
+``/v1/recommend``. Everything registered here applies to it: the bearer token, the body
+limit, request ids, metrics per route, and the JSON error mapping — raise `EmbedrecError`
+subclasses (`indexes.UnknownWordError` → 404 ``unknown_word``, `ConfigError` → 422
+``invalid_value``, or give your class ``http_status = 404`` and ``error_code =
+"unknown_doc"``); any other exception becomes a 500 ``internal_error`` and is logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pipelines.errors import EmbedrecError
+from serving.config import ServeConfig
+from serving.errors import error_body
+from serving.explorer import build_explorer_router
+from serving.metrics import ServiceMetrics
+from serving.middleware import AuthMiddleware, BodyLimitMiddleware, ObserveMiddleware
+from serving.ops_routes import build_ops_router
+from serving.query_routes import build_query_router
+from serving.reload_sync import ReloadBroadcast
+from serving.reloader import Reloader
+from serving.state import ServiceState
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Nearest words, analogies and a 2-D map over a FAISS index of word vectors.
+
+Errors are JSON `{"error": code, "detail": text, "request_id": id}`: unknown word 404,
+invalid parameter 422, malformed body 400, oversized request 413, missing token 401."""
+
+
+def create_app(
+    config: ServeConfig | None = None,
+    *,
+    state: ServiceState | None = None,
+    broadcast: ReloadBroadcast | None = None,
+) -> FastAPI:
+    """The service for ``config`` (its index is loaded now), or around an existing ``state``.
+
+    ``broadcast``: the reload broadcast shared with the other workers (several workers).
+    """
+    if state is None:
+        if config is None:
+            raise TypeError("create_app needs a config or a state")
+        state = ServiceState.open(config)
+    config = state.config
+    metrics = ServiceMetrics()
+    metrics.set_index(state.current())
+    state.on_swap.append(metrics.set_index)
+    reloader = Reloader(
+        state, broadcast, on_refused=lambda: metrics.reloads.labels("refused").inc()
+    )
+
+    app = FastAPI(
+        title="embedrec",
+        description=DESCRIPTION,
+        version=_version(),
+        lifespan=_lifespan(reloader),
+    )
+    app.state.embedrec = state
+    app.state.metrics = metrics
+    app.state.reloader = reloader
+    _register_error_handlers(app)
+    app.include_router(build_ops_router(state, metrics, reloader))
+    app.include_router(build_query_router(state, metrics))
+    app.include_router(build_explorer_router())
+    if config.ranker:
+        from serving.ranking_routes import build_ranking_router  # type: ignore[import-not-found]
+
+        app.include_router(build_ranking_router(state))
+
+    # add_middleware wraps: the last added is the outermost.
+    app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
+    app.add_middleware(AuthMiddleware, token=config.token)
+    if config.cors_origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            expose_headers=["x-request-id"],
+        )
+    app.add_middleware(ObserveMiddleware, metrics=metrics, log_requests=config.access_log)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """uvicorn factory for worker processes (``--workers N``): config from the environment."""
+    from serving.server import configure_worker
+
+    config = ServeConfig.from_environment()
+    broadcast = configure_worker(config)
+    if broadcast is None:
+        return create_app(config)
+    desired = broadcast.desired()
+    state = ServiceState.open(config, path=desired.index, generation=desired.generation)
+    broadcast.ack(desired.generation, state.current().path)
+    return create_app(state=state, broadcast=broadcast)
+
+
+def _lifespan(reloader: Reloader) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        watch = None
+        if reloader.broadcast is not None:
+            watch = loop.create_task(reloader.watch())
+        hup = threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGHUP")
+        if hup:
+            loop.add_signal_handler(signal.SIGHUP, reloader.on_sighup)
+        try:
+            yield
+        finally:
+            if hup:
+                loop.remove_signal_handler(signal.SIGHUP)
+            if watch is not None:
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
+            if reloader.broadcast is not None:
+                reloader.broadcast.forget()
+
+    return lifespan
+
+
+def _register_error_handlers(app: FastAPI) -> None:
+    """One mapping from exceptions to JSON errors, for every route (the ranker's too)."""
+
+    def answer(request: Request, status: int, body: dict[str, Any], **headers: str) -> JSONResponse:
+        body.setdefault("request_id", request.scope.get("state", {}).get("request_id"))
+        return JSONResponse(body, status_code=status, headers=headers or None)
+
+    @app.exception_handler(EmbedrecError)
+    async def library_error(request: Request, exc: EmbedrecError) -> JSONResponse:
+        status, body = error_body(exc)
+        return answer(request, status, body)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return answer(
+                request, 400, {"error": "bad_request", "detail": "the body is not valid JSON"}
+            )
+        summary = "; ".join(_describe_validation(e) for e in errors[:5])
+        return answer(
+            request,
+            422,
+            {
+                "error": "invalid_request",
+                "detail": summary,
+                "errors": [
+                    {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                    for e in errors
+                ],
+            },
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        code = codes.get(exc.status_code, f"http_{exc.status_code}")
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404:
+            detail = f"no route {request.method} {request.url.path}"
+        return answer(
+            request, exc.status_code, {"error": code, "detail": detail}, **(exc.headers or {})
+        )
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        request_id = request.scope.get("state", {}).get("request_id")
+        log.exception("internal error answering %s (request %s)", request.url.path, request_id)
+        return answer(
+            request,
+            500,
+            {"error": "internal_error", "detail": "internal error; see the service log"},
+        )
+
+
+def _describe_validation(error: dict[str, Any]) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "body")]
+    where = ".".join(loc) or "body"
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
+def _version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("embedrec")
+    except importlib.metadata.PackageNotFoundError:
+        return "0"

@@ -1,0 +1,139 @@
+"""Running the service under uvicorn: one process, or a supervisor with several workers.
+
+One worker: the index is loaded in this process, then uvicorn serves the app; SIGHUP
+reloads the current index path, SIGTERM/SIGINT stop gracefully (requests in flight finish,
+up to ``graceful_shutdown_seconds``).
+
+Several workers (``--workers N``): the index is loaded once here to check it (and dropped),
+then uvicorn's supervisor starts N worker processes on one shared socket. They share a
+control directory (a temporary directory removed at exit) holding the reload broadcast
+(`serving.reload_sync`) and the Prometheus multiprocess files, so ``/admin/reload`` and
+SIGHUP (to the supervisor or to any worker) reach every worker, and a scrape of
+``/metrics`` counts all of them.
+
+>>> serve(ServeConfig(index="indexes/wiki", workers=2))          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+from uvicorn.supervisors.multiprocess import Multiprocess
+
+from serving.config import CONFIG_ENV, ServeConfig
+from serving.metrics import MULTIPROC_ENV
+from serving.reload_sync import ReloadBroadcast
+
+log = logging.getLogger(__name__)
+
+
+def serve(config: ServeConfig, *, announce: Callable[[str], None] | None = None) -> None:
+    """Serve ``config.index`` until SIGINT/SIGTERM. Raises `EmbedrecError` for a bad index
+    before binding; ``announce`` receives one line saying what is served where."""
+    from serving.state import open_snapshot
+
+    if config.workers == 1:
+        from serving.app import create_app
+
+        configure_worker(config)
+        app = create_app(config)
+        _announce(announce, app.state.embedrec.current().describe(), config)
+        uvicorn.Server(_uvicorn_config(app, config)).run()
+        return
+
+    checked = open_snapshot(config.index, 0)
+    description = checked.describe()
+    del checked
+    control = tempfile.mkdtemp(prefix="embedrec-serve-")
+    saved = {name: os.environ.get(name) for name in (CONFIG_ENV, MULTIPROC_ENV)}
+    try:
+        broadcast = ReloadBroadcast(control, workers=config.workers)
+        broadcast.initialise(description["path"])
+        metrics_dir = os.path.join(control, "metrics")
+        os.mkdir(metrics_dir)
+        worker_config = dataclasses.replace(config, control_dir=control)
+        os.environ[CONFIG_ENV] = worker_config.to_json()
+        os.environ[MULTIPROC_ENV] = metrics_dir
+        uv_config = _uvicorn_config(
+            "serving.app:app_from_environment", config, factory=True, workers=config.workers
+        )
+        _announce(announce, description, config)
+        _Supervisor(uv_config, sockets=[uv_config.bind_socket()], broadcast=broadcast).run()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(control, ignore_errors=True)
+
+
+def configure_worker(config: ServeConfig) -> ReloadBroadcast | None:
+    """Per-process setup: FAISS's OpenMP threads, the access log; the reload broadcast when
+    this process is one of several workers."""
+    if config.omp_threads is not None:
+        import faiss
+
+        # Many concurrent one-query searches are faster single-threaded each: OpenMP teams
+        # per search fight over the cores (measured in bench/serving_load.py).
+        faiss.omp_set_num_threads(config.omp_threads)
+    if config.access_log:
+        access = logging.getLogger("serving.access")
+        if not access.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(asctime)s access %(message)s"))
+            access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
+    if config.control_dir:
+        return ReloadBroadcast(config.control_dir, workers=config.workers)
+    return None
+
+
+def _uvicorn_config(app: Any, config: ServeConfig, **extra: Any) -> Any:
+    return uvicorn.Config(
+        app,
+        host=config.host,
+        port=config.port,
+        access_log=False,  # ours (serving.access) carries the request id and latency
+        timeout_graceful_shutdown=int(config.graceful_shutdown_seconds),
+        server_header=False,
+        log_level="info",
+        **extra,
+    )
+
+
+def _announce(
+    announce: Callable[[str], None] | None, index: dict[str, Any], config: ServeConfig
+) -> None:
+    if announce is None:
+        return
+    quality = "exact" if index["exact"] else f"recall@10 {index['recall_at_10']}"
+    shards = f", {index['shards']} shards" if index["shards"] > 1 else ""
+    auth = "token required" if config.token else "no token (admin endpoints refused)"
+    announce(
+        f"serving {index['path']}: {index['vectors']:,} × {index['dim']}, {index['factory']} "
+        f"({quality}{shards}) at {config.url} with {config.workers} worker(s); {auth}; "
+        f"explorer {config.url}/ , API docs {config.url}/docs"
+    )
+
+
+class _Supervisor(Multiprocess):  # type: ignore[misc]
+    """uvicorn's supervisor, except that SIGHUP reloads the index in every worker (through
+    the broadcast) instead of restarting the worker processes."""
+
+    def __init__(self, config: Any, *, sockets: list[Any], broadcast: ReloadBroadcast) -> None:
+        super().__init__(config, sockets=sockets)
+        self.broadcast = broadcast
+
+    def handle_hup(self) -> None:
+        desired = self.broadcast.publish()
+        log.info("SIGHUP: workers reload %s (generation %d)", desired.index, desired.generation)

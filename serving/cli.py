@@ -15,7 +15,7 @@ import engine.cli
 import indexes.cli
 import pipelines.cli
 from pipelines.cli_support import configure_logging, run_cli
-from serving import cli_demo, cli_query
+from serving import cli_demo, cli_query, cli_serve
 
 EPILOG = """\b
 The flow, on real data:
@@ -35,7 +35,7 @@ def root(verbose: int) -> None:
     configure_logging(verbose)
 
 
-for _package_cli in (pipelines.cli, engine.cli, indexes.cli, cli_query, cli_demo):
+for _package_cli in (pipelines.cli, engine.cli, indexes.cli, cli_query, cli_serve, cli_demo):
     _package_cli.register(root)
 
 

@@ -29,7 +29,10 @@ from pipelines.text_dataset import Vocabulary, read_vocab, write_vocab
 
 EMBEDDINGS_FILE = "embeddings.npy"
 SKIPGRAM_MODEL_KIND = "skipgram-model"
-MODEL_KINDS = (SKIPGRAM_MODEL_KIND,)
+# A ranker's exported doc vectors (``MODEL/doc_embeddings/``, see `engine.ranker_export`):
+# the same files, row i = the doc named by vocab token i, so `indexes.build_index` reads them.
+DOC_EMBEDDINGS_KIND = "doc-embeddings"
+MODEL_KINDS = (SKIPGRAM_MODEL_KIND, DOC_EMBEDDINGS_KIND)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ request (``POST /admin/reload`` or SIGHUP) reaches only one process. So the relo
 broadcast through files in the service's control directory::
 
     desired.json     {"generation": 7, "index": "/abs/path"}    what every worker should serve
-    ack-<pid>.json   {"generation": 7, "ok": true, "error": null} what each worker serves
+    ack-<worker>.json {"generation": 7, "ok": true, ...}          what each worker serves
     lock             flock'ed while desired.json is read and bumped
 
 The worker that takes a reload request loads the new index itself first (so a broken index
@@ -56,11 +56,15 @@ class WorkerAck:
 
 
 class ReloadBroadcast:
-    """The control directory of one service with ``workers`` processes."""
+    """The control directory of one service with ``workers`` processes; ``worker_id`` names
+    this process's ack file (default: its pid)."""
 
-    def __init__(self, directory: str | Path, *, workers: int) -> None:
+    def __init__(
+        self, directory: str | Path, *, workers: int, worker_id: str | None = None
+    ) -> None:
         self.directory = Path(directory)
         self.workers = workers
+        self.worker_id = worker_id or str(os.getpid())
         self._seen: tuple[int, int] | None = None
 
     def initialise(self, index: str) -> None:
@@ -100,7 +104,7 @@ class ReloadBroadcast:
     def ack(self, generation: int, index: str, error: str | None = None) -> None:
         """Record what this process serves now (``error``: why it refused ``generation``)."""
         write_json(
-            self.directory / f"ack-{os.getpid()}.json",
+            self.directory / f"ack-{self.worker_id}.json",
             {
                 "pid": os.getpid(),
                 "generation": generation,
@@ -113,7 +117,7 @@ class ReloadBroadcast:
     def forget(self) -> None:
         """Remove this process's ack (at shutdown)."""
         with contextlib.suppress(FileNotFoundError):
-            (self.directory / f"ack-{os.getpid()}.json").unlink()
+            (self.directory / f"ack-{self.worker_id}.json").unlink()
 
     def acks(self) -> list[WorkerAck]:
         """The acks of live worker processes."""

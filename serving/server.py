@@ -43,8 +43,8 @@ def serve(config: ServeConfig, *, announce: Callable[[str], None] | None = None)
     if config.workers == 1:
         from serving.app import create_app
 
+        app = create_app(config)  # a bad index stops here, before any process-wide setting
         configure_worker(config)
-        app = create_app(config)
         _announce(announce, app.state.embedrec.current().describe(), config)
         uvicorn.Server(_uvicorn_config(app, config)).run()
         return
@@ -77,14 +77,22 @@ def serve(config: ServeConfig, *, announce: Callable[[str], None] | None = None)
 
 
 def configure_worker(config: ServeConfig) -> ReloadBroadcast | None:
-    """Per-process setup: FAISS's OpenMP threads, the access log; the reload broadcast when
-    this process is one of several workers."""
+    """Per-process setup: FAISS's OpenMP threads, logging (service events at INFO, the access
+    log); the reload broadcast when this process is one of several workers."""
     if config.omp_threads is not None:
         import faiss
 
         # Many concurrent one-query searches are faster single-threaded each: OpenMP teams
         # per search fight over the cores (measured in bench/serving_load.py).
         faiss.omp_set_num_threads(config.omp_threads)
+    # Reloads and refusals are what an operator looks for: INFO and up, whatever -v says.
+    events = logging.getLogger("serving")
+    if not events.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        events.addHandler(handler)
+        events.setLevel(min(events.getEffectiveLevel(), logging.INFO))
+        events.propagate = False
     if config.access_log:
         access = logging.getLogger("serving.access")
         if not access.handlers:

@@ -1,0 +1,180 @@
+"""``embedrec serve`` as a real process: announce, SIGHUP reload, graceful SIGTERM, and with
+``--workers 2`` a reload (HTTP or SIGHUP) that reaches every worker, metrics summed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from serving_fixtures import free_port
+
+from indexes import load_index
+
+TOKEN = "serve-token"
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+
+
+class ServeProcess:
+    def __init__(self, index: Path, *args: str, stderr_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._stderr = open(stderr_path, "w")  # noqa: SIM115 - closed in stop()
+        self.stderr_path = stderr_path
+        env = {**os.environ, "EMBEDREC_TOKEN": TOKEN}
+        command = [sys.executable, "-m", "serving.cli", "serve", str(index)]
+        command += ["--port", str(self.port), "--no-access-log", *args]
+        self.process = subprocess.Popen(
+            command, env=env, stderr=self._stderr, stdout=subprocess.DEVNULL
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"serve exited: {self.stderr_path.read_text()}")
+            try:
+                if httpx.get(self.url + "/healthz", headers=AUTH, timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"serve did not start: {self.stderr_path.read_text()}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._stderr.close()
+        return int(self.process.returncode)
+
+
+@pytest.fixture
+def launch(tmp_path) -> Iterator:
+    started: list[ServeProcess] = []
+
+    def start(index: Path, *args: str) -> ServeProcess:
+        server = ServeProcess(index, *args, stderr_path=tmp_path / f"serve-{len(started)}.err")
+        started.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def _health(url: str) -> dict:
+    # A new connection each time, so that several workers get to answer.
+    return httpx.get(url + "/healthz", headers={**AUTH, "connection": "close"}, timeout=10).json()
+
+
+def _wait_for(predicate, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.1)
+
+
+def test_single_worker_sighup_and_graceful_stop(launch, planted, tmp_path):
+    live = tmp_path / "live"
+    shutil.copytree(planted.index_a, live)
+    server = launch(live)
+    assert "serving " in server.stderr_path.read_text() and "token required" in (
+        server.stderr_path.read_text()
+    )
+    assert _health(server.url)["index"]["generation"] == 0
+
+    shutil.rmtree(live)
+    shutil.copytree(planted.index_b, live)
+    server.process.send_signal(signal.SIGHUP)
+    _wait_for(lambda: _health(server.url)["index"]["generation"] == 1)
+    answer = httpx.get(
+        server.url + "/v1/neighbors", params={"word": "capital1", "k": 3}, headers=AUTH
+    ).json()
+    expected = load_index(planted.index_b).neighbors("capital1", 3)
+    assert [n["token"] for n in answer["neighbors"]] == [e.token for e in expected]
+    _assert_graceful(server)
+    assert "now serving" in server.stderr_path.read_text()  # the reload is logged
+
+
+def test_bad_index_fails_before_binding(run_cli, planted):
+    result = run_cli("serve", planted.broken, "--port", str(free_port()))
+    assert result.code == 2 and "manifest.json" in result.err
+    result = run_cli("serve", planted.index_a, "--workers", "0")
+    assert result.code == 2 and result.err.startswith("embedrec: error: workers: got 0")
+
+
+@pytest.mark.multiprocess
+def test_two_workers_all_reload_and_metrics_are_summed(launch, planted):
+    server = launch(planted.index_a, "--workers", "2")
+    asked = [0]
+
+    def healths(n: int = 24) -> list[dict]:
+        asked[0] += n
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(lambda _: _health(server.url), range(n)))
+
+    _wait_for(lambda: len({h["pid"] for h in healths()}) == 2, timeout=30)
+
+    with httpx.Client(base_url=server.url, headers=AUTH, timeout=60) as client:
+        answer = client.post("/admin/reload", json={"index": str(planted.index_b)})
+        assert answer.status_code == 200, answer.text
+        workers = answer.json()["workers"]
+        assert workers == {"expected": 2, "reloaded": 2, "failed": [], "complete": True}
+        seen = healths()
+        assert {h["index"]["generation"] for h in seen} == {1}
+        assert {h["index"]["path"] for h in seen} == {str(planted.index_b.resolve())}
+
+        os.kill(server.process.pid, signal.SIGHUP)  # the supervisor: every worker reloads
+        _wait_for(lambda: {h["index"]["generation"] for h in healths(12)} == {2})
+
+        refused = client.post("/admin/reload", json={"index": str(planted.broken)})
+        assert refused.status_code == 422
+        assert {h["index"]["generation"] for h in healths(12)} == {2}
+
+        answers = [
+            client.get("/v1/neighbors", params={"word": "capital1", "k": 3}) for _ in range(10)
+        ]
+        assert all(a.status_code == 200 for a in answers)
+        metrics = client.get("/metrics").text
+    total = _sample(
+        metrics, 'embedrec_http_requests_total{method="GET",route="/healthz",status="200"}'
+    )
+    # Each worker saw only part of the health checks; the scrape counts all of them.
+    assert total >= asked[0]
+    assert (
+        _sample(
+            metrics, 'embedrec_http_requests_total{method="GET",route="/v1/neighbors",status="200"}'
+        )
+        >= 10
+    )
+    assert _sample(metrics, "embedrec_index_generation") == 2
+    _assert_graceful(server)
+    assert server.stderr_path.read_text().count("Finished server process") == 2
+
+
+def _assert_graceful(server: ServeProcess) -> None:
+    # uvicorn re-raises SIGTERM after its graceful shutdown, so the exit status says SIGTERM.
+    assert server.stop() in (0, -signal.SIGTERM)
+    assert "Finished server process" in server.stderr_path.read_text()
+
+
+def _sample(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} not in metrics:\n{text}")

@@ -1,0 +1,51 @@
+"""`ServeConfig`: safe defaults, one-place validation naming the key, JSON for the workers."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.errors import ConfigError
+from serving.config import CONFIG_ENV, ServeConfig
+
+
+def test_safe_defaults():
+    config = ServeConfig(index="indexes/wiki")
+    assert config.host == "127.0.0.1" and config.token is None and config.cors_origins == ()
+    assert config.url == "http://127.0.0.1:8000"
+    assert ServeConfig(index="x", host="::1", port=9).url == "http://[::1]:9"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("port", 70000),
+        ("port", "80"),
+        ("workers", 0),
+        ("search_threads", -1),
+        ("max_batch", 0),
+        ("max_k", True),
+        ("max_body_bytes", 10),
+        ("host", " "),
+        ("token", ""),
+        ("token", "has space"),
+        ("cors_origins", ("",)),
+        ("reload_timeout", 0),
+        ("omp_threads", 0),
+    ],
+)
+def test_bad_values_name_the_key(field, value):
+    with pytest.raises(ConfigError) as error:
+        ServeConfig(index="x", **{field: value})
+    assert error.value.key == field
+    if field == "token":
+        assert "has space" not in str(error.value)
+
+
+def test_json_round_trip_through_the_environment(monkeypatch):
+    config = ServeConfig(index="x", token="abc", cors_origins=("https://a.example",), workers=3)
+    monkeypatch.setenv(CONFIG_ENV, config.to_json())
+    assert ServeConfig.from_environment() == config
+    monkeypatch.delenv(CONFIG_ENV)
+    with pytest.raises(ConfigError, match=CONFIG_ENV):
+        ServeConfig.from_environment()
+    assert config.public_dict()["token"] == "<set>"

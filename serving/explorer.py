@@ -41,6 +41,10 @@ def build_explorer_router() -> APIRouter:
             _read("explorer.html"), media_type="text/html; charset=utf-8", headers=_HEADERS
         )
 
+    @router.get("/favicon.ico")
+    async def favicon() -> Response:
+        return Response(status_code=204)  # browsers ask for it; a 404 would only be noise
+
     @router.get("/static/{name}")
     async def static(name: str) -> Response:
         media_type = STATIC_FILES.get(name)

@@ -121,13 +121,19 @@ function drawMap(answer) {
   const cy = (Math.max(...ys) + Math.min(...ys)) / 2;
   const at = (p) => [width / 2 + (p.x - cx) * scale, height / 2 - (p.y - cy) * scale];
 
+  // Axes through the mean of the points (PCA's origin), where it falls inside the frame.
+  const [ox, oy] = at({ x: 0, y: 0 });
   ctx.strokeStyle = "#e5e9ee";
   ctx.lineWidth = 1;
   ctx.beginPath();
-  ctx.moveTo(pad / 2, height / 2);
-  ctx.lineTo(width - pad / 2, height / 2);
-  ctx.moveTo(width / 2, pad / 2);
-  ctx.lineTo(width / 2, height - pad / 2);
+  if (oy > pad / 2 && oy < height - pad / 2) {
+    ctx.moveTo(pad / 2, oy);
+    ctx.lineTo(width - pad / 2, oy);
+  }
+  if (ox > pad / 2 && ox < width - pad / 2) {
+    ctx.moveTo(ox, pad / 2);
+    ctx.lineTo(ox, height - pad / 2);
+  }
   ctx.stroke();
 
   const query = answer.points.find((p) => p.role === "query");

@@ -100,7 +100,7 @@ def create_app(
     app.include_router(build_query_router(state, metrics))
     app.include_router(build_explorer_router())
     if config.ranker:
-        from serving.ranking_routes import build_ranking_router  # type: ignore[import-not-found]
+        from serving.ranking_routes import build_ranking_router
 
         app.include_router(build_ranking_router(state))
 

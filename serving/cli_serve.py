@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from serving.config import TOKEN_ENV
+from serving.config import EVENT_LOOPS, HTTP_PARSERS, TOKEN_ENV
 
 SERVE_EPILOG = """\b
 Examples:
@@ -77,6 +77,20 @@ def register(root: click.Group) -> None:
     default=1,
     show_default=True,
     help="OpenMP threads per FAISS search (requests run in parallel instead).",
+)
+@click.option(
+    "--http",
+    type=click.Choice(HTTP_PARSERS),
+    default="auto",
+    show_default=True,
+    help="HTTP parser (auto: httptools when installed).",
+)
+@click.option(
+    "--loop",
+    type=click.Choice(EVENT_LOOPS),
+    default="auto",
+    show_default=True,
+    help="Event loop (auto: uvloop when installed).",
 )
 def serve(
     index: Path, ranker: Path | None, cors_origins: tuple[str, ...], **options: object

@@ -20,6 +20,8 @@ from typing import Any
 from pipelines.errors import ConfigError
 
 TOKEN_ENV = "EMBEDREC_TOKEN"
+HTTP_PARSERS = ("auto", "h11", "httptools")
+EVENT_LOOPS = ("auto", "asyncio", "uvloop")
 CONFIG_ENV = "EMBEDREC_SERVE_CONFIG"
 MAX_WORKERS = 64
 
@@ -38,7 +40,8 @@ class ServeConfig:
     to call from a browser page elsewhere (none by default). ``ranker``: click-ranker model
     for ``/v1/rank`` and ``/v1/recommend``. ``control_dir``: set by the server for
     several workers (reload broadcast, metrics files). ``omp_threads``: OpenMP threads one
-    FAISS search may use (None: FAISS's default).
+    FAISS search may use (None: FAISS's default). ``http``/``loop``: uvicorn's HTTP parser
+    and event loop (``auto``: httptools and uvloop when installed, else h11 and asyncio).
     """
 
     index: str
@@ -57,6 +60,8 @@ class ServeConfig:
     reload_timeout: float = 60.0
     graceful_shutdown_seconds: float = 10.0
     omp_threads: int | None = 1
+    http: str = "auto"
+    loop: str = "auto"
 
     def __post_init__(self) -> None:
         if not isinstance(self.index, str) or not self.index:
@@ -81,6 +86,10 @@ class ServeConfig:
             isinstance(o, str) and o for o in self.cors_origins
         ):
             raise ConfigError("cors_origins", self.cors_origins, "origins like https://a.example")
+        if self.http not in HTTP_PARSERS:
+            raise ConfigError("http", self.http, "one of " + ", ".join(HTTP_PARSERS))
+        if self.loop not in EVENT_LOOPS:
+            raise ConfigError("loop", self.loop, "one of " + ", ".join(EVENT_LOOPS))
         for key in ("reload_timeout", "graceful_shutdown_seconds"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:

@@ -115,6 +115,8 @@ def _uvicorn_config(app: Any, config: ServeConfig, **extra: Any) -> Any:
         timeout_graceful_shutdown=int(config.graceful_shutdown_seconds),
         server_header=False,
         log_level="info",
+        http=config.http,
+        loop=config.loop,
         **extra,
     )
 

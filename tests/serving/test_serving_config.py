@@ -31,6 +31,8 @@ def test_safe_defaults():
         ("cors_origins", ("",)),
         ("reload_timeout", 0),
         ("omp_threads", 0),
+        ("http", "h2"),
+        ("loop", "trio"),
     ],
 )
 def test_bad_values_name_the_key(field, value):

@@ -1,0 +1,361 @@
+"""Load on ``embedrec serve``: QPS and p50/p99 latency next to in-process FAISS on one index.
+
+    # an index from a model trained on the shared Wikipedia text (~2 minutes in all):
+    embedrec text-pipeline /work/shared/data/corpus/wiki-en-100mb.txt.gz --out data/wiki
+    embedrec train skipgram data/wiki --out models/wiki --epochs 1 --sample 1e-4
+    embedrec index build models/wiki --out indexes/wiki-hnsw --kind hnsw
+    .venv/bin/python bench/serving_load.py indexes/wiki-hnsw                  # ~3 minutes
+
+    # without the shared data, the synthetic world (~30 s to build):
+    embedrec generate text --out /tmp/w && embedrec text-pipeline /tmp/w/corpus.txt --out /tmp/wds
+    embedrec train skipgram /tmp/wds --out /tmp/wm --dim 48 --epochs 5
+    embedrec index build /tmp/wm --out /tmp/wi --kind hnsw
+    .venv/bin/python bench/serving_load.py /tmp/wi --duration 2
+
+    # a quick look: one server setup, two concurrency levels
+    .venv/bin/python bench/serving_load.py indexes/wiki-hnsw --setups w1t4 --concurrency 1,16
+
+The service runs as its own process (``python -m serving.cli serve``), and this script is
+the load generator: a second process that keeps C HTTP/1.1 connections open over loopback,
+each sending its next request when the last answer arrived (closed loop), for ``--duration``
+seconds or ``--max-requests`` answers per cell, whichever comes first. Queries are words
+drawn (seeded) from the index's vocabulary; "batch" requests POST ``--batch`` words at once.
+
+Server setups (``--setups``): ``w<W>t<T>`` is ``--workers W --search-threads T`` (t0: the
+search runs on the event loop); a ``-h11`` suffix serves with uvicorn's pure-Python stack
+(``--http h11 --loop asyncio``) instead of httptools + uvloop. On a 2-core machine the
+load generator shares the cores with the server, so absolute numbers are a floor; the ratio
+to the raw rate is the figure to watch. Raw rates are FAISS ``index.search`` called in
+this process on the same queries, one query (or one batch) per call, from 1 thread and from
+as many threads as cores.
+
+Prints markdown tables and writes JSON to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+RESULTS = REPO / "bench" / "results"
+K = 10
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    from indexes import load_index
+
+    index = load_index(args.index)
+    rng = np.random.default_rng(args.seed)
+    words = [index.token(int(i)) for i in rng.integers(0, len(index), size=4096)]
+    cores = os.cpu_count() or 1
+    raw = raw_rates(index, words, batch=args.batch, cores=cores, seconds=args.raw_seconds)
+    description = {
+        "path": str(Path(args.index).resolve()),
+        "vectors": len(index),
+        "dim": index.dim,
+        "factory": index.factory,
+        "search_params": index.manifest.get("search_params"),
+        "recall_at_10": index.manifest.get("recall_at_10"),
+    }
+    del index
+    print(_raw_table(description, raw, args.batch, cores), flush=True)
+
+    cells = []
+    print(_HEADER, flush=True)
+    for setup in args.setups:
+        workers, threads, h11 = _setup(setup)
+        with ServerProcess(args.index, workers=workers, threads=threads, h11=h11) as server:
+            for kind in ("single", "batch"):
+                requests = _requests(kind, words, args.batch, server.port)
+                _run_cell(server.port, requests, 4, 1.0, 2000)  # warm up
+                for concurrency in args.concurrency:
+                    cell = _run_cell(
+                        server.port, requests, concurrency, args.duration, args.max_requests
+                    )
+                    per_request = args.batch if kind == "batch" else 1
+                    queries_per_s = cell["requests_per_s"] * per_request
+                    raw_rate = raw[f"{kind}_threads"]
+                    cells.append(
+                        {
+                            "setup": setup,
+                            "workers": workers,
+                            "search_threads": threads,
+                            "stack": "h11+asyncio" if h11 else "httptools+uvloop",
+                            "query": kind,
+                            "concurrency": concurrency,
+                            **cell,
+                            "queries_per_s": queries_per_s,
+                            "raw_queries_per_s": raw_rate,
+                            "service_over_raw": queries_per_s / raw_rate,
+                        }
+                    )
+                    print(_row(cells[-1], args.batch), flush=True)
+    print()
+    print(_table(cells, args.batch))
+    args.results.mkdir(parents=True, exist_ok=True)
+    out = args.results / f"serving-load-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "index": description,
+                "cores": cores,
+                "batch": args.batch,
+                "k": K,
+                "duration_s": args.duration,
+                "load_average": os.getloadavg(),
+                "raw": raw,
+                "cells": cells,
+            },
+            indent=2,
+        )
+    )
+    print(f"\nwrote {out}")
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("index", help="Index (or model) directory to serve.")
+    parser.add_argument(
+        "--setups", default="w1t4,w1t0,w2t0,w2t4,w1t4-h11", help="Server setups w<W>t<T>[-h11]."
+    )
+    parser.add_argument("--concurrency", default="1,4,16,64", help="Open connections per cell.")
+    parser.add_argument("--duration", type=float, default=4.0, help="Seconds per cell.")
+    parser.add_argument("--max-requests", type=int, default=50_000, help="Answers per cell.")
+    parser.add_argument("--batch", type=int, default=32, help="Words per batch request.")
+    parser.add_argument("--raw-seconds", type=float, default=2.0, help="Seconds per raw rate.")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="Where the JSON goes.")
+    args = parser.parse_args(argv)
+    args.setups = [s.strip() for s in args.setups.split(",") if s.strip()]
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    for setup in args.setups:
+        _setup(setup)
+    return args
+
+
+def _setup(name: str) -> tuple[int, int, bool]:
+    """``w2t4`` → (2 workers, 4 search threads, httptools/uvloop); ``-h11``: h11/asyncio."""
+    shape, _, stack = name.partition("-")
+    try:
+        workers, threads = shape.removeprefix("w").split("t")
+        if stack not in ("", "h11"):
+            raise ValueError(stack)
+        return int(workers), int(threads), stack == "h11"
+    except ValueError:
+        raise SystemExit(f"--setups: {name!r} is not w<W>t<T>[-h11], e.g. w2t4") from None
+
+
+def raw_rates(
+    index: Any, words: list[str], *, batch: int, cores: int, seconds: float
+) -> dict[str, float]:
+    """Queries/s of FAISS ``search`` in this process: single queries and batches, from one
+    thread and from ``cores`` threads (OpenMP at 1 thread per call, as the service runs)."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    queries = index.rows([index.id(w) for w in words])
+    if index.metric == "cosine":
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    singles = [queries[i : i + 1] for i in range(len(queries))]
+    batches = [queries[i : i + batch] for i in range(0, len(queries) - batch + 1, batch)]
+
+    def rate(parts: list[np.ndarray], threads: int) -> float:
+        def run(offset: int) -> int:
+            done, i = 0, offset
+            deadline = time.perf_counter() + seconds
+            while time.perf_counter() < deadline:
+                part = parts[i % len(parts)]
+                index.index.search(part, K + 1)
+                done += len(part)
+                i += 1
+            return done
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            total = sum(pool.map(run, range(0, threads * 97, 97)))
+        return total / (time.perf_counter() - started)
+
+    return {
+        "single_1thread": rate(singles, 1),
+        "single_threads": rate(singles, cores),
+        "batch_1thread": rate(batches, 1),
+        "batch_threads": rate(batches, cores),
+    }
+
+
+class ServerProcess:
+    """``embedrec serve`` in a child process on a free loopback port."""
+
+    def __init__(self, index: str, *, workers: int, threads: int, h11: bool) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        command = [sys.executable, "-m", "serving.cli", "serve", index, "--port", str(self.port)]
+        command += ["--workers", str(workers), "--search-threads", str(threads), "--no-access-log"]
+        if h11:
+            command += ["--http", "h11", "--loop", "asyncio"]
+        self.process = subprocess.Popen(
+            command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+
+    def __enter__(self) -> ServerProcess:
+        import httpx
+
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"the server exited: {self.process.stderr.read()}")  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2).is_success:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise SystemExit("the server did not start within 120 s")
+
+    def __exit__(self, *_: object) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _requests(kind: str, words: list[str], batch: int, port: int) -> list[bytes]:
+    host = f"127.0.0.1:{port}"
+    if kind == "single":
+        return [
+            f"GET /v1/neighbors?word={quote(w)}&k={K} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+            for w in words
+        ]
+    out = []
+    for i in range(0, len(words) - batch + 1, batch):
+        body = json.dumps({"words": words[i : i + batch], "k": K}).encode()
+        head = (
+            f"POST /v1/neighbors HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        out.append(head + body)
+    return out
+
+
+def _run_cell(
+    port: int, requests: list[bytes], concurrency: int, duration: float, max_requests: int
+) -> dict[str, float]:
+    return asyncio.run(_load(port, requests, concurrency, duration, max_requests))
+
+
+async def _load(
+    port: int, requests: list[bytes], concurrency: int, duration: float, max_requests: int
+) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = [0]
+    started = time.perf_counter()
+    deadline = started + duration
+
+    async def connection(offset: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        i = offset
+        try:
+            while time.perf_counter() < deadline and len(latencies) < max_requests:
+                request = requests[i % len(requests)]
+                i += 1
+                t0 = time.perf_counter()
+                writer.write(request)
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = _content_length(head)
+                    await reader.readexactly(length)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    errors[0] += 1
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    continue
+                latencies.append(time.perf_counter() - t0)
+                if not head.startswith(b"HTTP/1.1 200"):
+                    errors[0] += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(connection(c * 131) for c in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    lat = np.array(latencies) * 1000
+    return {
+        "requests": len(latencies),
+        "errors": errors[0],
+        "seconds": elapsed,
+        "requests_per_s": len(latencies) / elapsed,
+        "p50_ms": float(np.percentile(lat, 50)) if len(lat) else float("nan"),
+        "p99_ms": float(np.percentile(lat, 99)) if len(lat) else float("nan"),
+    }
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    raise ConnectionError("answer without Content-Length")
+
+
+def _raw_table(index: dict[str, Any], raw: dict[str, float], batch: int, cores: int) -> str:
+    recall = index["recall_at_10"]
+    quality = "exact" if recall is None else f"recall@10 {recall:.3f}, {index['search_params']}"
+    return "\n".join(
+        [
+            f"index: {index['path']} — {index['vectors']:,} × {index['dim']}, "
+            f"{index['factory']} ({quality}); k={K}; {cores} cores",
+            "",
+            "| in-process FAISS search | 1 thread | " + f"{cores} threads |",
+            "|---|---:|---:|",
+            f"| single queries (queries/s) | {raw['single_1thread']:,.0f} | "
+            f"{raw['single_threads']:,.0f} |",
+            f"| batches of {batch} (queries/s) | {raw['batch_1thread']:,.0f} | "
+            f"{raw['batch_threads']:,.0f} |",
+            "",
+        ]
+    )
+
+
+_HEADER = (
+    "| server | query | conc. | requests/s | queries/s | p50 ms | p99 ms | errors "
+    "| service/raw |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def _row(cell: dict[str, Any], batch: int) -> str:
+    label = f"{cell['workers']} worker{'s' if cell['workers'] > 1 else ''}, " + (
+        f"{cell['search_threads']} search threads" if cell["search_threads"] else "on event loop"
+    )
+    if cell["stack"].startswith("h11"):
+        label += ", h11"
+    query = "single GET" if cell["query"] == "single" else f"POST {batch} words"
+    return (
+        f"| {label} | {query} | {cell['concurrency']} | {cell['requests_per_s']:,.0f} | "
+        f"{cell['queries_per_s']:,.0f} | {cell['p50_ms']:.2f} | {cell['p99_ms']:.2f} | "
+        f"{cell['errors']} | {cell['service_over_raw']:.2f} |"
+    )
+
+
+def _table(cells: list[dict[str, Any]], batch: int) -> str:
+    return "\n".join([_HEADER, *(_row(cell, batch) for cell in cells)])
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ Examples:
   embedrec train ranker data/clicks --out models/ranker --warm-start models/wiki --dim 100
   embedrec train ranker data/clicks --out models/ranker --epochs 5 --resume   # continue
   embedrec train ranker data/criteo --out models/ctr     # sparse + dense features (DLRM)
+  embedrec train ranker data/clicks --out models/ranker --nproc 2    # 2 ranks, torchrun
   torchrun --nproc-per-node 2 -m engine train ranker data/clicks --out models/ranker
 """
 
@@ -79,6 +81,12 @@ Examples:
     help="Share of ids dropped to <unk> in training, so unseen values score sensibly.",
 )
 @click.option(
+    "--retrieval-weight",
+    default=0.25,
+    show_default=True,
+    help="Weight of the in-batch softmax that trains q·v for retrieval (0: off).",
+)
+@click.option(
     "--position",
     type=click.Choice(POSITION_MODES),
     default="auto",
@@ -121,10 +129,19 @@ Examples:
     help="Checkpoint every N steps (default: every 10 minutes).",
 )
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
+@click.option("--nproc", default=1, show_default=True, help="Ranks to launch with torchrun.")
+@click.option(
+    "--max-restarts",
+    default=3,
+    show_default=True,
+    help="With --nproc: elastic restarts after a rank dies (each resumes).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing model directory.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 @json_option
+@click.pass_context
 def train_ranker_command(
+    ctx: click.Context,
     data: Path,
     out: Path,
     mlp: str,
@@ -135,11 +152,11 @@ def train_ranker_command(
     overwrite: bool,
     progress: bool,
     as_json: bool,
+    nproc: int,
+    max_restarts: int,
     **settings: Any,
 ) -> None:
     """Train a click ranker (TorchRec tables + DLRM interaction) on a click dataset."""
-    from engine.ranker_train import train_ranker
-
     config = RankerConfig(
         mlp=parse_widths("mlp", mlp),
         dense_mlp=parse_widths("dense_mlp", dense_mlp),
@@ -147,10 +164,23 @@ def train_ranker_command(
         checkpoint_every_steps=checkpoint_every,
         **settings,
     )
+    if nproc > 1:
+        from engine.launch import command_argv, launch, prepare_output
+
+        prepare_output(out, resume=resume, overwrite=overwrite)
+        argv = command_argv(ctx, drop={"nproc", "max_restarts", "overwrite", "resume"})
+        code = launch(nproc, [*argv, "--resume"], max_restarts=max_restarts)
+        if code != 0:
+            raise click.exceptions.Exit(code)
+        return
+
+    from engine.ranker_train import train_ranker
+
     result = train_ranker(
         data, out, config, resume=resume, overwrite=overwrite, show_progress=progress
     )
-    emit(dataclasses.asdict(result), as_json=as_json, human=_train_summary)
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
+        emit(dataclasses.asdict(result), as_json=as_json, human=_train_summary)
 
 
 def _train_summary(result: dict[str, Any]) -> str:

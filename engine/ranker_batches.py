@@ -73,6 +73,8 @@ class RankerBatch:
     dense: torch.Tensor | None
     position: torch.Tensor
     labels: torch.Tensor
+    doc_ids: torch.Tensor | None = None  # (B,) before OOV dropout, for the retrieval loss
+    log_q: torch.Tensor | None = None  # (B,) log of each doc's share of the train rows
 
     def to(self, device: torch.device) -> RankerBatch:
         if device.type == "cpu":
@@ -82,6 +84,8 @@ class RankerBatch:
             dense=None if self.dense is None else self.dense.to(device),
             position=self.position.to(device),
             labels=self.labels.to(device),
+            doc_ids=None if self.doc_ids is None else self.doc_ids.to(device),
+            log_q=None if self.log_q is None else self.log_q.to(device),
         )
 
 
@@ -188,6 +192,37 @@ def _dense(table: pa.Table, names: tuple[str, ...]) -> np.ndarray:
     return out
 
 
+def doc_log_share(examples: Examples, rows: int) -> np.ndarray | None:
+    """log(share of rows) per doc id, float64 (rows,); None without docs.
+
+    Docs never seen get the share of one row (they can still be drawn after OOV dropout).
+    """
+    if DOC not in examples.ids or len(examples) == 0:
+        return None
+    counts = np.bincount(examples.ids[DOC], minlength=rows).astype(np.float64)
+    return np.log(np.maximum(counts, 1.0) / len(examples))
+
+
+def position_prior(examples: Examples, max_position: int) -> np.ndarray:
+    """Starting logits of P(examined | position), float32 (max_position + 1,).
+
+    Each position's click rate relative to the best position's, scaled to at most 0.9 —
+    the examination curve the clicks show before any relevance is learned (row 0, unknown
+    positions, is unused). Starting there saves the dense optimizer from walking every
+    position's logit from a flat start, which takes thousands of steps.
+    """
+    position = np.minimum(examples.position, max_position)
+    seen = position > 0
+    shown = np.bincount(position[seen], minlength=max_position + 1).astype(np.float64)
+    clicks = np.bincount(position[seen], weights=examples.labels[seen], minlength=max_position + 1)
+    overall = clicks.sum() / max(shown.sum(), 1.0)
+    rate = (clicks + overall) / (shown + 1.0)  # smoothed: empty positions get the overall rate
+    examined = np.clip(0.9 * rate / max(rate[1:].max(initial=0.0), 1e-12), 0.01, 0.9)
+    prior = np.log(examined) - np.log1p(-examined)
+    prior[0] = 0.0
+    return prior.astype(np.float32)
+
+
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     """The seeded permutation of ``n`` rows for one epoch (the same on every rank)."""
     return np.random.default_rng([seed, epoch]).permutation(n)
@@ -219,8 +254,12 @@ def make_batch(
     oov_rate: float = 0.0,
     rng: np.random.Generator | None = None,
     missing: frozenset[str] = frozenset(),
+    doc_log_q: np.ndarray | None = None,
 ) -> RankerBatch:
     """The model inputs of ``rows`` (int (B,)); ids dropped to 0 at ``oov_rate``.
+
+    ``doc_log_q`` (doc vocab size,): log share of the train rows per doc id; given, the
+    batch carries the doc ids and their log Q for `engine.ranker_model.retrieval_loss`.
 
     ``missing``: groups whose ids all become 0 (token bags keep their length) and, for
     ``dense``, whose values become absent — the "unknown" inputs explanations compare to.
@@ -259,11 +298,18 @@ def make_batch(
         if "dense" in missing:
             block = np.zeros_like(block)
         dense = torch.from_numpy(np.ascontiguousarray(block))
+    doc_ids = log_q = None
+    if doc_log_q is not None and DOC in examples.ids:
+        ids = examples.ids[DOC][rows]
+        doc_ids = torch.from_numpy(ids.astype(np.int64))
+        log_q = torch.from_numpy(doc_log_q[ids].astype(np.float32))
     return RankerBatch(
         features=features,
         dense=dense,
         position=torch.from_numpy(examples.position[rows].astype(np.int64)),
         labels=torch.from_numpy(examples.labels[rows]),
+        doc_ids=doc_ids,
+        log_q=log_q,
     )
 
 

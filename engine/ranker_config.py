@@ -57,6 +57,8 @@ class RankerConfig:
         oov_rate: share of ids replaced by id 0 (``<unk>``) while training, so that row
             learns what "a value this model never saw" means (newer data and serving map
             unseen values there).
+        retrieval_weight: weight of the in-batch softmax that trains q · v to retrieve a
+            query's clicked docs (`engine.ranker_model.retrieval_loss`); 0 turns it off.
         position: ``on`` learns an examination probability per logged position (P(click)
             = P(examined | position) × P(click | examined), left out at serving); ``auto``
             uses it when unclicked train rows carry positions (not for AOL, where only
@@ -65,7 +67,8 @@ class RankerConfig:
         validate: score the validation split after every epoch (metrics.jsonl).
         warm_start: a skip-gram model directory whose vectors start the token table
             (tokens matched by string; its dim must equal ``dim``).
-        threads: CPU threads (None: all cores).
+        threads: CPU threads per rank (None: 1 — the ranker's tensors are small and extra
+            OpenMP threads mostly wait; scale out with ranks instead).
         sharding: planner constraint for every table (None: the planner chooses).
         checkpoint_every_steps / checkpoint_every_seconds: periodic checkpoints (a final
             checkpoint is always written).
@@ -81,6 +84,7 @@ class RankerConfig:
     dense_optimizer: str = "adam"
     dense_lr: float = 0.002
     oov_rate: float = 0.01
+    retrieval_weight: float = 0.25
     position: str = "auto"
     max_position: int = 20
     validate: bool = True
@@ -122,6 +126,13 @@ class RankerConfig:
             raise ConfigError("oov_rate", self.oov_rate, "a number in [0, 0.5]")
         if not 0.0 <= self.oov_rate <= 0.5:
             raise ConfigError("oov_rate", self.oov_rate, "a number in [0, 0.5], e.g. 0.01")
+        weight = self.retrieval_weight
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not 0 <= weight <= 100
+        ):
+            raise ConfigError("retrieval_weight", weight, "a number in [0, 100], e.g. 0.25")
         if self.threads is not None:
             _positive_int("threads", self.threads)
         if self.checkpoint_every_steps is not None:

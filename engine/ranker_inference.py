@@ -284,7 +284,7 @@ class Ranker:
             if len(rows) == 0:
                 continue
             batch = make_batch(examples, rows, self.spec)
-            r, e = self.model(batch.features, batch.dense, batch.position)
+            r, e, _, _ = self.model(batch.features, batch.dense, batch.position)
             relevance[rows] = r.double().numpy()
             log_examined[rows] = e.double().numpy()
         return relevance, log_examined

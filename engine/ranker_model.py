@@ -9,20 +9,25 @@ For one example with groups g = 1..G (see `engine.ranker_features`)::
     relevance  = top_mlp(z) + q · v                     logit of P(click | examined)
     examined   = sigmoid(position_logit[position])      training only, PAL-style
     P(click)   = examined × sigmoid(relevance)
+    loss       = BCE(P(click), clicked) + w · in-batch softmax of q·v over the clicks
 
-The q·v term is added outside the MLP so the query vector and the exported doc vectors
-form a retrieval score on their own (`engine.ranker_export` writes v for every doc, FAISS
-retrieves by inner product, the full model re-ranks). The position factor models position
-bias the way the clicks were made (examination × relevance, cf. "PAL", Guo et al. 2019):
-it is learned in training and left out at serving, where ``sigmoid(relevance)`` is
-P(click | examined). Rows without a position (AOL negatives, Criteo) get no factor.
+The q·v term is added outside the MLP, and an in-batch softmax over the clicked rows
+(`retrieval_loss`, weight ``retrieval_weight``) trains it to rank a query's clicked docs
+above the other docs of the batch, so the query vector and the exported doc vectors form a
+retrieval score on their own (`engine.ranker_export` writes v for every doc, FAISS
+retrieves by inner product, the full model re-ranks the candidates).
+
+The position factor models position bias the way the clicks were made (examination ×
+relevance, cf. "PAL", Guo et al. 2019): it is learned in training and left out at serving,
+where ``sigmoid(relevance)`` is P(click | examined). Rows without a position (AOL
+negatives, Criteo) get no factor.
 
 Build it on the meta device and hand it to `engine.distributed.shard_module` for training;
 build it on the CPU and `load_state_dict` the exported state for inference.
 
 >>> model = RankerModel(spec, dim=32, mlp=(128, 64), dense_mlp=(64,), max_position=20,
 ...                     device=torch.device("cpu"), seed=1)           # doctest: +SKIP
->>> relevance, log_examined = model(batch.features, batch.dense, batch.position)
+>>> relevance, log_examined, q, v = model(batch.features, batch.dense, batch.position)
 >>> relevance.shape, log_examined.shape
 (torch.Size([2048]), torch.Size([2048]))
 """
@@ -103,6 +108,7 @@ class RankerModel(nn.Module):
         max_position: int,
         device: torch.device,
         seed: int,
+        position_init: Any = None,
     ) -> None:
         super().__init__()
         self.spec = spec
@@ -128,7 +134,12 @@ class RankerModel(nn.Module):
         if spec.position:
             # Row p is position p (1-based); row 0 is unused (unknown positions get no factor).
             self.position_logit = nn.Embedding(max_position + 1, 1).to(dense_device)
-            nn.init.constant_(self.position_logit.weight, 1.0)
+            with torch.no_grad():
+                if position_init is None:
+                    self.position_logit.weight.fill_(1.0)
+                else:  # (max_position + 1,) logits, e.g. `ranker_batches.position_prior`
+                    start = torch.as_tensor(position_init, dtype=torch.float32)
+                    self.position_logit.weight.copy_(start.reshape(-1, 1))
 
     def embeddings(self, features: Any, dense: torch.Tensor | None) -> dict[str, torch.Tensor]:
         """Pooled embedding of every group: name → (B, dim)."""
@@ -161,9 +172,15 @@ class RankerModel(nn.Module):
 
     def forward(
         self, features: Any, dense: torch.Tensor | None, position: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(relevance, log_examined, q, v)``: logits (B,), log P(examined) (B,) and the
+        query and doc towers (B, dim) — (B, 0) when the model has no towers."""
         vectors = self.embeddings(features, dense)
-        return self.relevance(vectors), self.log_examined(position)
+        relevance, log_examined = self.relevance(vectors), self.log_examined(position)
+        if self.spec.can_retrieve:
+            return relevance, log_examined, query_tower(vectors), doc_tower(vectors)
+        empty = relevance.new_zeros((relevance.shape[0], 0))
+        return relevance, log_examined, empty, empty
 
 
 def query_tower(vectors: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -188,6 +205,32 @@ def click_loss(relevance: torch.Tensor, log_examined: torch.Tensor, labels: torc
     return -(labels * log_p + (1.0 - labels) * log_not).sum()
 
 
+def retrieval_loss(
+    query: torch.Tensor,
+    doc: torch.Tensor,
+    doc_ids: torch.Tensor,
+    log_q: torch.Tensor,
+    labels: torch.Tensor,
+) -> Any:
+    """Summed in-batch softmax loss of the towers over the clicked rows, (scalar).
+
+    Each clicked row i scores its doc against every doc of the batch: softmax over j of
+    q_i · v_j − log Q(doc_j), target j = i; rows showing the same doc as i are not
+    negatives. Q(doc) is the doc's share of the train rows, the rate at which batches
+    sample it: subtracting log Q ("logQ correction", Yi et al. 2019) keeps popular docs
+    from being pushed down merely for appearing in many batches, so q · v ranks docs by
+    how likely the query is to click them — what retrieval needs.
+    """
+    clicked = torch.nonzero(labels > 0.5, as_tuple=True)[0]
+    if len(clicked) == 0 or query.shape[1] == 0:
+        return query.sum() * 0.0
+    logits = query[clicked] @ doc.T - log_q[None, :]  # (C, B)
+    same = doc_ids[clicked][:, None] == doc_ids[None, :]
+    same[torch.arange(len(clicked)), clicked] = False
+    logits = logits.masked_fill(same, float("-inf"))
+    return F.cross_entropy(logits, clicked, reduction="sum")
+
+
 def click_probability(relevance: torch.Tensor, log_examined: torch.Tensor) -> torch.Tensor:
     """P(click) at the logged position: exp(log_examined) · sigmoid(relevance)."""
     return torch.exp(log_examined + F.logsigmoid(relevance))
@@ -209,4 +252,5 @@ __all__ = [
     "click_probability",
     "doc_tower",
     "query_tower",
+    "retrieval_loss",
 ]

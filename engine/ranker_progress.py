@@ -14,6 +14,7 @@ run keeps its curve.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -23,6 +24,8 @@ from typing import Any
 from tqdm import tqdm
 
 from engine.run_log import METRICS_FILE
+
+log = logging.getLogger(__name__)
 
 
 class TrainingLog:
@@ -93,8 +96,12 @@ class TrainingLog:
             os.fsync(handle.fileno())
 
     def note(self, text: str) -> None:
-        """A line above the bar (validation figures at an epoch end)."""
-        if self.enabled:
+        """A line above the bar (validation figures at an epoch end); logged without a bar."""
+        if not self.enabled:
+            return
+        if self.bar.disable:
+            log.info("%s", text)
+        else:
             self.bar.write(text, file=sys.stderr)
 
     def close(self) -> None:

@@ -72,8 +72,17 @@ class ShardedRanker:
     ctx: DistContext
 
     @classmethod
-    def build(cls, spec: FeatureSpec, config: RankerConfig, ctx: DistContext) -> ShardedRanker:
-        """Build on the meta device, fuse the table optimizer, plan, shard, add Adam."""
+    def build(
+        cls,
+        spec: FeatureSpec,
+        config: RankerConfig,
+        ctx: DistContext,
+        position_init: np.ndarray | None = None,
+    ) -> ShardedRanker:
+        """Build on the meta device, fuse the table optimizer, plan, shard, add Adam.
+
+        ``position_init``: starting examination logits (`ranker_batches.position_prior`).
+        """
         from torchrec.distributed.embeddingbag import EmbeddingBagCollectionSharder
         from torchrec.optim.apply_optimizer_in_backward import apply_optimizer_in_backward
         from torchrec.optim.keyed import CombinedOptimizer, KeyedOptimizerWrapper
@@ -87,6 +96,7 @@ class ShardedRanker:
             max_position=config.max_position,
             device=torch.device("meta"),
             seed=config.seed,
+            position_init=position_init,
         )
         optimizer, settings = _fused_optimizer(config)
         apply_optimizer_in_backward(optimizer, model.sparse.parameters(), settings)

@@ -41,17 +41,19 @@ from engine.errors import EngineError
 from engine.ranker_batches import (
     Examples,
     batch_rows,
+    doc_log_share,
     epoch_order,
     iter_score_batches,
     load_examples,
     make_batch,
+    position_prior,
     rank_batches,
 )
 from engine.ranker_config import SHAPE_FIELDS, RankerConfig
 from engine.ranker_export import build_doc_catalog, export_doc_embeddings, write_doc_catalog
 from engine.ranker_features import FeatureSpec, discover_features, write_model_vocabs
 from engine.ranker_files import CONFIG_FILE, RANKER_MODEL_KIND, save_model_state
-from engine.ranker_model import click_loss, click_probability
+from engine.ranker_model import click_loss, click_probability, retrieval_loss
 from engine.ranker_progress import TrainingLog
 from engine.ranker_sharding import ShardedRanker
 from engine.ranker_warm_start import warm_start
@@ -99,9 +101,14 @@ def _dataset_identity(dataset: ClickDataset) -> dict[str, Any]:
 
 
 def _prepare_model_dir(
-    out: Path, config: RankerConfig, spec: FeatureSpec, identity: dict[str, Any], *,
-    resume: bool, overwrite: bool,
-) -> bool:  # fmt: skip
+    out: Path,
+    config: RankerConfig,
+    spec: FeatureSpec,
+    identity: dict[str, Any],
+    *,
+    resume: bool,
+    overwrite: bool,
+) -> bool:
     """Create or check the model directory; return True when resuming from it."""
     config_path = out / CONFIG_FILE
     if resume and config_path.exists():
@@ -147,11 +154,13 @@ def train_ranker(
     dataset = open_click_dataset(dataset_dir)
     out = Path(out_dir)
     identity = _dataset_identity(dataset)
-    if not resume and not overwrite:
+    if not resume and not overwrite and int(os.environ.get("RANK", "0")) == 0:
         check_output_dir(out, overwrite=False)  # fail before the data is read
     spec = discover_features(dataset, config.position)
     with distributed(config.device) as ctx:
-        torch.set_num_threads(config.threads or os.cpu_count() or 1)
+        # One thread per rank by default: the ranker's tensors are small, and on a shared CPU
+        # a second OpenMP thread spent more time waiting than working (7x slower, measured).
+        torch.set_num_threads(config.threads or 1)
         resuming = False
         if ctx.is_main:
             resuming = _prepare_model_dir(
@@ -166,12 +175,19 @@ def train_ranker(
         validation = None
         if config.validate and dataset.num_examples("validation") > 0:
             validation = load_examples(dataset, spec, model_vocabs, "validation")
-        sharded = ShardedRanker.build(spec, config, ctx)
+        prior = position_prior(train, config.max_position) if spec.position else None
+        sharded = ShardedRanker.build(spec, config, ctx, position_init=prior)
         if ctx.is_main:
             log.info("sharding plan:\n%s", format_plan(sharded.plan))
 
-        state: dict[str, Any] = {"epoch": 0, "round": 0, "step": 0, "examples": 0,
-                                 "loss_sum": 0.0, "seconds": 0.0}  # fmt: skip
+        state: dict[str, Any] = {
+            "epoch": 0,
+            "round": 0,
+            "step": 0,
+            "examples": 0,
+            "loss_sum": 0.0,
+            "seconds": 0.0,
+        }
         resumed_from = None
         warm = None
         checkpoint = latest_checkpoint(out) if resume else None
@@ -184,17 +200,23 @@ def train_ranker(
             if saved.get("world_size") != ctx.world_size:
                 log.warning(
                     "resuming %d-rank checkpoint on %d ranks: data order differs from an "
-                    "uninterrupted run", saved.get("world_size"), ctx.world_size,
-                )  # fmt: skip
+                    "uninterrupted run",
+                    saved.get("world_size"),
+                    ctx.world_size,
+                )
             resumed_from = str(checkpoint)
-            log.info("resuming from %s (epoch %d, round %d)", checkpoint, state["epoch"],
-                     state["round"])  # fmt: skip
+            log.info(
+                "resuming from %s (epoch %d, round %d)", checkpoint, state["epoch"], state["round"]
+            )
         else:
             if resume and ctx.is_main and not resuming:
                 log.warning("no checkpoint in %s; starting from the beginning", out)
             if config.warm_start is not None:
                 warm = warm_start(sharded, model_vocabs, config)
 
+        log_q = None
+        if spec.can_retrieve and config.retrieval_weight > 0:
+            log_q = doc_log_share(train, spec.table_rows["doc"])
         rounds = rank_batches(len(train), config.batch_size, ctx.world_size)
         total = config.epochs * rounds * ctx.world_size * config.batch_size
         done_before = state["examples"]
@@ -212,10 +234,19 @@ def train_ranker(
 
         def checkpoint_now() -> None:
             state["seconds"] = seconds_before + (time.perf_counter() - started)
-            trainer_state = {"position": state, "world_size": ctx.world_size,
-                             "config": config.to_dict()}  # fmt: skip
-            save_checkpoint(out, state["step"], sharded.checkpoint_state(), trainer_state, ctx,
-                            keep=config.keep_checkpoints)  # fmt: skip
+            trainer_state = {
+                "position": state,
+                "world_size": ctx.world_size,
+                "config": config.to_dict(),
+            }
+            save_checkpoint(
+                out,
+                state["step"],
+                sharded.checkpoint_state(),
+                trainer_state,
+                ctx,
+                keep=config.keep_checkpoints,
+            )
 
         sharded.dmp.train()
         try:
@@ -226,8 +257,12 @@ def train_ranker(
                     global_batch = state["round"] * ctx.world_size + ctx.rank
                     rows = batch_rows(order, config.batch_size, global_batch)
                     rng = np.random.default_rng([config.seed, epoch, global_batch, 7])
-                    batch = make_batch(train, rows, spec, oov_rate=config.oov_rate, rng=rng)
-                    loss_sum = _step(sharded, batch.to(ctx.device), len(rows))
+                    batch = make_batch(
+                        train, rows, spec, oov_rate=config.oov_rate, rng=rng, doc_log_q=log_q
+                    )
+                    loss_sum = _step(
+                        sharded, batch.to(ctx.device), len(rows), config.retrieval_weight
+                    )
                     examples = _sum_over_ranks(len(rows), ctx)
                     state["round"] += 1
                     state["step"] += 1
@@ -245,8 +280,14 @@ def train_ranker(
                         last_checkpoint_time, last_checkpoint_step = now, state["step"]
                 state["epoch"] += 1
                 state["round"] = 0
-                run_log.emit({"epoch": epoch, "step": state["step"], "examples": state["examples"],
-                              "epoch_end": True})  # fmt: skip
+                run_log.emit(
+                    {
+                        "epoch": epoch,
+                        "step": state["step"],
+                        "examples": state["examples"],
+                        "epoch_end": True,
+                    }
+                )
                 if validation is not None:
                     figures = validate(sharded, validation, spec, config.batch_size, ctx)
                     run_log.write({"epoch": epoch, "step": state["step"], "validation": figures})
@@ -285,21 +326,28 @@ def train_ranker(
         return result
 
 
-def _step(sharded: ShardedRanker, batch: Any, rows: int) -> float:
-    """One optimizer step; returns the summed loss of the batch."""
-    relevance, log_examined = sharded.dmp(batch.features, batch.dense, batch.position)
+def _step(sharded: ShardedRanker, batch: Any, rows: int, retrieval_weight: float) -> float:
+    """One optimizer step; returns the summed click loss of the batch."""
+    relevance, log_examined, query, doc = sharded.dmp(batch.features, batch.dense, batch.position)
     loss_sum = click_loss(relevance, log_examined, batch.labels)
+    loss = loss_sum / rows
+    if retrieval_weight > 0 and batch.log_q is not None:
+        towers = retrieval_loss(query, doc, batch.doc_ids, batch.log_q, batch.labels)
+        loss = loss + retrieval_weight * towers / max(1, int(batch.labels.sum()))
     sharded.optimizer.zero_grad()
-    (loss_sum / rows).backward()  # tables update here (fused optimizer in backward)
+    loss.backward()  # tables update here (fused optimizer in backward)
     sharded.optimizer.step()
     return float(loss_sum.detach())
 
 
 @torch.no_grad()
 def validate(
-    sharded: ShardedRanker, examples: Examples, spec: FeatureSpec, batch_size: int,
+    sharded: ShardedRanker,
+    examples: Examples,
+    spec: FeatureSpec,
+    batch_size: int,
     ctx: DistContext,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """AUC and log loss of P(click) (with the position term) on ``examples``; all ranks
     score their share through DMP and rank 0 computes the figures."""
     sharded.dmp.eval()
@@ -308,7 +356,7 @@ def validate(
     seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for number, rows in iter_score_batches(n, batch_size, ctx.rank, ctx.world_size):
         batch = make_batch(examples, rows, spec).to(ctx.device)
-        relevance, log_examined = sharded.dmp(batch.features, batch.dense, batch.position)
+        relevance, log_examined, _, _ = sharded.dmp(batch.features, batch.dense, batch.position)
         seen[number] = (rows, click_probability(relevance, log_examined).double().cpu().numpy())
     if ctx.world_size > 1:
         gathered: list[Any] = [None] * ctx.world_size
@@ -350,10 +398,15 @@ def _agree(flag: bool, ctx: DistContext) -> bool:
 
 
 def _export(
-    out: Path, dataset: ClickDataset, spec: FeatureSpec, config: RankerConfig,
-    identity: dict[str, Any], state_dict: dict[str, torch.Tensor], result: RankerTrainResult,
+    out: Path,
+    dataset: ClickDataset,
+    spec: FeatureSpec,
+    config: RankerConfig,
+    identity: dict[str, Any],
+    state_dict: dict[str, torch.Tensor],
+    result: RankerTrainResult,
     position: dict[str, Any],
-) -> None:  # fmt: skip
+) -> None:
     """Rank 0: model.pt, vocabularies, doc catalog, doc vectors and the manifest."""
     save_model_state(out, state_dict)
     write_model_vocabs(out, spec, dataset.vocabs)

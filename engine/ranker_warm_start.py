@@ -59,8 +59,12 @@ def warm_start(
     row_ids = np.asarray(rows, dtype=np.int64)
     vectors = np.asarray(embeddings.vectors[np.asarray(sources, dtype=np.int64)], dtype=np.float32)
     sharded.warm_start_tokens(row_ids, vectors.reshape(len(rows), embeddings.dim))
-    report = {"path": str(path.resolve()), "matched": len(rows), "rows": len(values),
-              "dim": embeddings.dim}  # fmt: skip
+    report = {
+        "path": str(path.resolve()),
+        "matched": len(rows),
+        "rows": len(values),
+        "dim": embeddings.dim,
+    }
     log.info("warm start: %d of %d token rows from %s", len(rows), len(values), path)
     if not rows:
         log.warning("--warm-start %s shares no word with the click dataset's tokens", path)

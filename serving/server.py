@@ -28,6 +28,7 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
 
+from pipelines.errors import ConfigError
 from serving.config import CONFIG_ENV, ServeConfig
 from serving.metrics import MULTIPROC_ENV
 from serving.reload_sync import ReloadBroadcast
@@ -40,6 +41,7 @@ def serve(config: ServeConfig, *, announce: Callable[[str], None] | None = None)
     before binding; ``announce`` receives one line saying what is served where."""
     from serving.state import open_snapshot
 
+    _check_installed(config)
     if config.workers == 1:
         from serving.app import create_app
 
@@ -82,8 +84,9 @@ def configure_worker(config: ServeConfig) -> ReloadBroadcast | None:
     if config.omp_threads is not None:
         import faiss
 
-        # Many concurrent one-query searches are faster single-threaded each: OpenMP teams
-        # per search fight over the cores (measured in bench/serving_load.py).
+        # Many concurrent searches are faster single-threaded each: OpenMP teams per search
+        # fight over the cores. This sets the main thread; `ServiceState.run` sets the
+        # threads that search (OpenMP's setting is per thread).
         faiss.omp_set_num_threads(config.omp_threads)
     # Reloads and refusals are what an operator looks for: INFO and up, whatever -v says.
     events = logging.getLogger("serving")
@@ -104,6 +107,14 @@ def configure_worker(config: ServeConfig) -> ReloadBroadcast | None:
     if config.control_dir:
         return ReloadBroadcast(config.control_dir, workers=config.workers)
     return None
+
+
+def _check_installed(config: ServeConfig) -> None:
+    import importlib.util
+
+    for key, value in (("http", config.http), ("loop", config.loop)):
+        if value in ("httptools", "uvloop") and importlib.util.find_spec(value) is None:
+            raise ConfigError(key, value, f"auto, or {value} installed (pip install {value})")
 
 
 def _uvicorn_config(app: Any, config: ServeConfig, **extra: Any) -> Any:

@@ -30,6 +30,9 @@ from serving.config import ServeConfig
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# OpenMP's thread count is per calling thread (set in one thread, it does not reach the
+# others), so each thread that searches sets it once.
+_omp = threading.local()
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,10 @@ def open_snapshot(path: str | Path, generation: int) -> IndexSnapshot:
     resolved = Path(path).expanduser()
     if not resolved.is_dir():
         raise ArtifactError(resolved, "is not a directory")
-    index = load_index(resolved)
+    try:
+        index = load_index(resolved)
+    except (OSError, ValueError, RuntimeError) as exc:  # unreadable or cut-short files
+        raise ArtifactError(resolved, f"cannot be loaded ({type(exc).__name__}: {exc})") from None
     if len(index) < 2:
         raise ArtifactError(resolved, f"holds {len(index)} vectors; a service needs at least 2")
     try:
@@ -167,12 +173,24 @@ class ServiceState:
         """Run blocking ``func(*args)`` in the search thread pool (or inline, with 0 threads).
 
         FAISS releases the GIL while it searches, so searches from several threads use
-        several cores; the pool size bounds how many run at once.
+        several cores; the pool size bounds how many run at once. FAISS's OpenMP threads per
+        search are set to ``config.omp_threads`` in whichever thread runs it.
         """
         if self.config.search_threads == 0:
-            return func(*args)
+            return _with_omp(self.config.omp_threads, func, *args)
         import anyio.to_thread
 
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self.config.search_threads)
-        return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
+        return await anyio.to_thread.run_sync(
+            _with_omp, self.config.omp_threads, func, *args, limiter=self._limiter
+        )
+
+
+def _with_omp(threads: int | None, func: Callable[..., T], *args: Any) -> T:
+    if threads is not None and getattr(_omp, "threads", None) != threads:
+        import faiss
+
+        faiss.omp_set_num_threads(threads)
+        _omp.threads = threads
+    return func(*args)

@@ -94,14 +94,23 @@ def test_reload_under_concurrent_requests_never_fails(start_server, planted):
 
 
 def test_broken_or_missing_index_is_refused_and_old_one_serves(start_server, planted, tmp_path):
+    import shutil
+
     server = start_server(planted.index_a, token=TOKEN)
     empty = tmp_path / "empty"
     empty.mkdir()
+    cut_index, cut_vocab = tmp_path / "cut-index", tmp_path / "cut-vocab"
+    for copy, name in ((cut_index, "index.faiss"), (cut_vocab, "vocab.parquet")):
+        shutil.copytree(planted.index_a, copy)
+        data = (copy / name).read_bytes()
+        (copy / name).write_bytes(data[: len(data) // 2])  # a copy cut short
     with httpx.Client(base_url=server.url, headers=AUTH) as client:
         for target, reason in (
             (planted.broken, "manifest.json"),
             (tmp_path / "nowhere", "is not a directory"),
             (empty, "manifest.json"),
+            (cut_index, "index.faiss"),
+            (cut_vocab, "vocab.parquet"),
         ):
             answer = client.post("/admin/reload", json={"index": str(target)})
             assert answer.status_code == 422, answer.text
@@ -113,7 +122,7 @@ def test_broken_or_missing_index_is_refused_and_old_one_serves(start_server, pla
         answer = client.get("/v1/neighbors", params={"word": "capital1", "k": 1})
         assert answer.json()["neighbors"][0]["token"] == "country1"
         metrics = client.get("/metrics").text
-        assert 'embedrec_index_reloads_total{result="refused"} 3.0' in metrics
+        assert 'embedrec_index_reloads_total{result="refused"} 5.0' in metrics
         # A malformed reload body is the caller's mistake, not a broken index.
         assert client.post("/admin/reload", json={"path": "x"}).status_code == 422
         assert client.post("/admin/reload", json={"index": 3}).status_code == 422

@@ -171,7 +171,7 @@ class Ranker:
             dense_mlp=config.dense_mlp,
             max_position=config.max_position,
             device=torch.device("cpu"),
-            seed=config.seed,
+            seed=None,  # the weights come from model.pt; leave torch's global RNG alone
         )
         state = load_model_state(path)
         try:

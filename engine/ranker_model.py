@@ -107,7 +107,7 @@ class RankerModel(nn.Module):
         dense_mlp: tuple[int, ...],
         max_position: int,
         device: torch.device,
-        seed: int,
+        seed: int | None,
         position_init: Any = None,
     ) -> None:
         super().__init__()
@@ -115,7 +115,8 @@ class RankerModel(nn.Module):
         self.dim = dim
         self.max_position = max_position
         dense_device = torch.device("cpu") if device.type == "meta" else device
-        torch.manual_seed(seed)  # init_fn and the MLPs draw from torch's global generator
+        if seed is not None:  # init_fn and the MLPs draw from torch's global generator
+            torch.manual_seed(seed)
         self.sparse = build_tables(spec, dim, device)
         self.groups = spec.groups
         n = len(self.groups)

@@ -27,6 +27,7 @@ model directory is read-only.
 """
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
+import fcntl
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 1024
 DEFAULT_CANDIDATES = 100
+LOCK_FILE = ".doc_index.lock"
 _RESERVED_PARAMS = {"query", "k", "candidates", "explain"}
 
 
@@ -134,7 +136,25 @@ def _answer(result: RankResult, explain: bool) -> dict[str, Any]:
 
 
 def open_doc_index(model_dir: Path) -> WordIndex:
-    """The doc index of a ranker directory: loaded, or built (and saved when possible)."""
+    """The doc index of a ranker directory: loaded, or built (and saved when possible).
+
+    Several workers of one service may start at once: a lock file in the model directory
+    lets the first build the index while the others wait and then load it.
+    """
+    lock_path = model_dir / LOCK_FILE
+    try:
+        handle = open(lock_path, "a+b")  # noqa: SIM115 - held until the index is ready
+    except OSError:  # a read-only model directory: nothing will be written there either
+        return _open_doc_index(model_dir)
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            return _open_doc_index(model_dir)
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _open_doc_index(model_dir: Path) -> WordIndex:
     from indexes import IndexConfig, build_index, exact_index_from_model, load_index
 
     embeddings = model_dir / DOC_EMBEDDINGS_DIR

@@ -6,14 +6,23 @@
 
 Results come back in the order of ``items`` whatever order the tasks finish in. The first task
 that fails cancels the others and its exception is raised in the caller.
+
+Dask runs a task again when the worker running it (or holding its result) dies, so every task
+must be idempotent: its files depend only on its arguments, keep the same names on a rerun,
+and appear whole or not at all (`task_output`). Files of a task killed mid-write are left as
+hidden ``.*.tmp`` names, which `remove_stray_temp_files` clears before a job finishes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -67,7 +76,59 @@ class TaskRunner:
             raise
         finally:
             bar.close()
+        self._record(stage, len(futures), started)
+        return results
+
+    def one(self, stage: str, func: Callable[..., Any], item: Any, **kwargs: Any) -> Any:
+        """``func(item, **kwargs)`` as one task on the cluster (no progress bar)."""
+        started = time.perf_counter()
+        future = self.client.submit(func, item, pure=False, **kwargs)
+        try:
+            result = future.result()
+        except BaseException:
+            self.client.cancel([future])
+            raise
+        self._record(stage, 1, started)
+        return result
+
+    def _record(self, stage: str, tasks: int, started: float) -> None:
         elapsed = time.perf_counter() - started
         self.seconds[stage] = self.seconds.get(stage, 0.0) + elapsed
-        log.info("%s: %d task(s) in %.1f s", stage, len(futures), elapsed)
-        return results
+        log.info("%s: %d task(s) in %.1f s", stage, tasks, elapsed)
+
+
+@contextlib.contextmanager
+def task_output(path: str | Path) -> Iterator[Path]:
+    """Yield a hidden temporary name beside ``path``; rename it to ``path`` on success.
+
+    For scratch files written by tasks that Dask may run twice: a rerun replaces the file
+    with the same bytes, and a reader never sees half a file. Unlike
+    `pipelines.artifacts.atomic_path` there is no fsync (scratch dies with the job).
+
+    >>> with task_output(scratch / "b001" / "part-000007.parquet") as tmp:  # doctest: +SKIP
+    ...     pq.write_table(table, tmp)
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def remove_stray_temp_files(directory: str | Path) -> int:
+    """Delete the hidden ``.*.tmp`` files a killed task left under ``directory``; count them.
+
+    Both `task_output` and `pipelines.artifacts.atomic_path` name their temporary files so.
+    """
+    removed = 0
+    for path in Path(directory).rglob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed += 1
+    if removed:
+        log.info("removed %d temporary file(s) left by killed tasks", removed)
+    return removed

@@ -2,8 +2,9 @@
 
 Counting is split so no process ever holds every distinct token of a big corpus: each
 partition task counts its own tokens and writes them into ``buckets`` files by a stable hash
-of the token; one reduce task per bucket sums its files and keeps the tokens that reached
-``min_count``. Only those (the vocabulary, not the long tail) reach the client.
+of the token; one reduce task per bucket sums its files and writes the tokens that reached
+``min_count`` to one file per bucket. One more task reads those (the vocabulary, not the long
+tail) and writes ``vocab.parquet``; the client only ever sees counts of counts.
 
 Vocabulary ids are deterministic: id = rank by count descending, ties by token ascending
 (code point order), then ``max_vocab`` keeps the first ids.
@@ -15,7 +16,6 @@ Vocabulary ids are deterministic: id = rank by count descending, ties by token a
 
 from __future__ import annotations
 
-import os
 import zlib
 from pathlib import Path
 
@@ -23,6 +23,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from pipelines.schemas import VOCAB_SCHEMA
+from pipelines.task_runner import task_output
 
 COUNT_SCHEMA = pa.schema(
     [pa.field("token", pa.string(), nullable=False), pa.field("count", pa.int64(), nullable=False)]
@@ -58,9 +61,7 @@ def write_token_counts(
     for bucket in range(buckets):
         part = table.filter(pa.array(bucket_ids == bucket))
         if part.num_rows:
-            path = bucket_path(directory, bucket, partition)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(part, path)
+            write_table(part, bucket_path(directory, bucket, partition))
     return table.num_rows
 
 
@@ -101,12 +102,44 @@ def order_vocabulary(table: pa.Table, max_vocab: int | None = None) -> tuple[lis
     return tokens, counts
 
 
+def vocabulary_table(table: pa.Table, max_vocab: int | None = None) -> pa.Table:
+    """``vocab.parquet`` rows (id, token, count) in `order_vocabulary` order, in Arrow.
+
+    The same rows `order_vocabulary` gives, without making a Python string per token (a
+    vocabulary of millions of tokens stays a few bytes per token).
+
+    >>> vocabulary_table(pa.table({"token": ["b", "a", "c"], "count": [2, 2, 5]})).to_pydict()
+    {'id': [0, 1, 2], 'token': ['c', 'a', 'b'], 'count': [5, 2, 2]}
+    """
+    order = pc.sort_indices(table, sort_keys=[("count", "descending"), ("token", "ascending")])
+    if max_vocab is not None:
+        order = order[:max_vocab]
+    ordered = table.take(order)
+    return pa.table(
+        {
+            "id": pa.array(np.arange(ordered.num_rows, dtype=np.int32)),
+            "token": ordered.column("token").combine_chunks(),
+            "count": ordered.column("count").combine_chunks().cast(pa.int64()),
+        },
+        schema=VOCAB_SCHEMA,
+    )
+
+
 def sorted_by_token(table: pa.Table) -> pa.Table:
     """Rows in token order (a stable id order for the phrase passes)."""
     return table.take(pc.sort_indices(table, sort_keys=[("token", "ascending")]))
 
 
+def read_tables(folder: str | Path, schema: pa.Schema) -> pa.Table:
+    """All ``part-*.parquet`` / ``b*.parquet`` tables in ``folder``, in name order (or none)."""
+    folder = Path(folder)
+    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if not files:
+        return schema.empty_table()
+    return pa.concat_tables(pq.read_table(f, schema=schema) for f in files)
+
+
 def write_table(table: pa.Table, path: str | Path) -> None:
-    """Write a scratch table (not an artifact: the scratch directory is deleted at the end)."""
-    os.makedirs(Path(path).parent, exist_ok=True)
-    pq.write_table(table, path)
+    """Write a scratch table whole or not at all (not an artifact: scratch dies with the job)."""
+    with task_output(path) as tmp:
+        pq.write_table(table, tmp)

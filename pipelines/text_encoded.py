@@ -13,13 +13,15 @@ mapping then look up each distinct string once and gather, instead of hashing ev
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from pipelines.task_runner import task_output
 
 _IDS_SCHEMA = pa.schema([pa.field("ids", pa.list_(pa.int32()), nullable=False)])
 _DICT_SCHEMA = pa.schema([pa.field("token", pa.string(), nullable=False)])
@@ -40,6 +42,38 @@ class EncodedTokens:
         return cls(
             indices=encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False),
             offsets=np.asarray(offsets, dtype=np.int64),
+            dictionary=encoded.dictionary,
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[EncodedTokens]) -> EncodedTokens:
+        """The sentences of ``parts`` in order, under one dictionary.
+
+        Gives exactly what `encode` gives on all the tokens at once (the dictionary in order
+        of first appearance), so a partition can be encoded piece by piece and never hold
+        all its tokens as Python strings.
+
+        >>> a = EncodedTokens.encode(["x", "y"], [0, 2])
+        >>> b = EncodedTokens.encode(["y", "z"], [0, 2])
+        >>> both = EncodedTokens.concat([a, b])
+        >>> both.indices.tolist(), both.offsets.tolist(), both.dictionary.to_pylist()
+        ([0, 1, 1, 2], [0, 2, 4], ['x', 'y', 'z'])
+        """
+        if not parts:
+            return cls.encode([], [0])
+        if len(parts) == 1:
+            return parts[0]
+        encoded = pa.concat_arrays([p.dictionary for p in parts]).dictionary_encode()
+        remap = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+        starts = np.cumsum([0] + [len(p.dictionary) for p in parts])
+        sizes = np.cumsum([0] + [len(p.indices) for p in parts])
+        return cls(
+            indices=np.concatenate(
+                [remap[start + p.indices] for start, p in zip(starts[:-1], parts, strict=True)]
+            ),
+            offsets=np.concatenate(
+                [[0]] + [p.offsets[1:] + size for size, p in zip(sizes[:-1], parts, strict=True)]
+            ).astype(np.int64),
             dictionary=encoded.dictionary,
         )
 
@@ -73,16 +107,17 @@ class EncodedTokens:
         ]
 
     def write(self, directory: str | Path, partition: int) -> None:
-        """Write ``ids-N.parquet`` and ``dict-N.parquet`` (scratch files, not artifacts)."""
-        os.makedirs(directory, exist_ok=True)
+        """Write ``ids-N.parquet`` and ``dict-N.parquet`` (scratch files, not artifacts).
+
+        Each file appears whole or not at all (`task_output`); a rerun writes the same bytes.
+        """
         ids = pa.ListArray.from_arrays(
             pa.array(self.offsets.astype(np.int32)), pa.array(self.indices, type=pa.int32())
         )
-        pq.write_table(pa.table({"ids": ids}, schema=_IDS_SCHEMA), _ids_path(directory, partition))
-        pq.write_table(
-            pa.table({"token": self.dictionary}, schema=_DICT_SCHEMA),
-            _dict_path(directory, partition),
-        )
+        with task_output(_ids_path(directory, partition)) as tmp:
+            pq.write_table(pa.table({"ids": ids}, schema=_IDS_SCHEMA), tmp)
+        with task_output(_dict_path(directory, partition)) as tmp:
+            pq.write_table(pa.table({"token": self.dictionary}, schema=_DICT_SCHEMA), tmp)
 
     @classmethod
     def read(cls, directory: str | Path, partition: int) -> EncodedTokens:

@@ -14,7 +14,7 @@ or hold a NUL byte come back as ``None`` and are listed, escaped, as `RejectedLi
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from pipelines.text_sources import ScannedInput
@@ -116,6 +116,24 @@ def read_segment(segment: Segment) -> tuple[list[str | None], list[RejectedLine]
     ``\\r`` (Windows line ends) is removed.
     """
     return decode_lines(read_segment_bytes(segment), segment.source, segment.first_line)
+
+
+def read_segment_pieces(
+    segment: Segment, piece_bytes: int = 1 << 20
+) -> Iterator[tuple[list[str | None], list[RejectedLine]]]:
+    """`read_segment` in line-aligned pieces of about ``piece_bytes``, in order.
+
+    The same lines and rejected lines, but only one piece is ever decoded at a time (a
+    decoded line list costs several times its bytes).
+    """
+    data = read_segment_bytes(segment)
+    start, line = 0, segment.first_line
+    while start < len(data):
+        end = data.find(b"\n", start + piece_bytes - 1)
+        end = len(data) if end < 0 else end + 1
+        lines, rejected = decode_lines(data[start:end], segment.source, line)
+        yield lines, rejected
+        start, line = end, line + len(lines)
 
 
 def decode_lines(

@@ -9,7 +9,10 @@ Stages, each a set of Dask tasks over line-aligned partitions (see `pipelines.te
 5. write     — tokens → ids, OOV dropped, long sentences cut, ``corpus/part-N.parquet``.
 
 The result depends only on the inputs and the config, not on the number of workers or
-partitions: same ``vocab.parquet`` bytes and the same corpus rows in the same order.
+partitions, nor on where it ran (the embedded LocalCluster or ``--scheduler``): same
+``vocab.parquet`` bytes and the same corpus rows in the same order. Workers write every file;
+the client sends small task descriptions and gets counts back, so its memory does not grow
+with the corpus, and a task whose worker dies is run again by Dask with the same result.
 
 Commands (one machine, a cluster, a tiny smoke run)::
 
@@ -37,42 +40,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from pipelines.artifacts import staged_output_dir, write_manifest
 from pipelines.dask_cluster import ClusterConfig, dashboard_link, dask_client
 from pipelines.errors import InputError, PipelineError
-from pipelines.schemas import (
-    PHRASES_FILE,
-    PHRASES_SCHEMA,
-    REJECTED_DIR,
-    TEXT_DATASET_KIND,
-    VOCAB_FILE,
-)
-from pipelines.task_runner import TaskRunner
+from pipelines.schemas import REJECTED_DIR, TEXT_DATASET_KIND
+from pipelines.task_runner import TaskRunner, remove_stray_temp_files
 from pipelines.text_config import TextPipelineConfig
-from pipelines.text_counts import order_vocabulary, sorted_by_token, write_table
-from pipelines.text_dataset import write_vocab
 from pipelines.text_partitions import plan_partitions
-from pipelines.text_report import (
-    input_records,
-    summarise_counts,
-    warn_skipped,
-    write_phrases,
-    write_skipped,
+from pipelines.text_phrase_tasks import (
+    collect_phrases,
+    count_bigrams_partition,
+    merge_phrases_partition,
+    reduce_bigrams,
+    write_accepted,
+    write_eligible,
+    write_phrases_file,
 )
+from pipelines.text_report import input_records, summarise_counts, warn_skipped, write_skipped
 from pipelines.text_sources import InputFile, ScannedInput, SkippedInput, discover_inputs
 from pipelines.text_sources import scan_inputs as scan_inputs_task
 from pipelines.text_tasks import (
     TaskContext,
-    count_bigrams_partition,
-    merge_phrases_partition,
-    reduce_bigrams,
     reduce_unigrams,
     tokenize_partition,
     write_corpus_partition,
+    write_vocabulary,
 )
 
 log = logging.getLogger(__name__)
@@ -119,6 +111,7 @@ def run_text_pipeline(
                 counts, inputs, extra = job.run(files, skipped, warn)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        remove_stray_temp_files(stage)
         seconds = time.perf_counter() - started
         extra["seconds"] = {"total": round(seconds, 3), **job.runner_seconds()}
         extra["cluster"] = dataclasses.asdict(cluster or ClusterConfig())
@@ -183,32 +176,35 @@ class _Job:
             weights=[p.bytes for p in partitions],
             unit="B",
         )
-        phrase_tables = [
+        phrases_by_pass = [
             self.phrase_pass(ctx, len(partitions), k) for k in range(1, config.phrases + 1)
         ]
-        kept, token_stats = self.reduce_unigrams(ctx, config.phrases, "vocab")
-        tokens, counts = order_vocabulary(kept, config.max_vocab)
-        if not tokens:
+        token_stats = self.reduce_unigrams(ctx, config.phrases, "vocab")
+        vocab_size = self.runner.one(
+            "vocab: write", write_vocabulary, config.phrases, ctx=ctx, max_vocab=config.max_vocab
+        )
+        if not vocab_size:
             raise PipelineError(
                 f"no token occurs at least --min-count {config.min_count} times in "
                 f"{token_stats['tokens']} token(s); lower --min-count"
             )
-        write_vocab(self.stage / VOCAB_FILE, tokens, counts)
         written = self.runner.map(
             "write", write_corpus_partition, range(len(partitions)), pass_no=config.phrases, ctx=ctx
         )
         phrases = (
-            write_phrases(self.stage / PHRASES_FILE, phrase_tables) if config.phrases else None
+            self.runner.one("phrases: write", write_phrases_file, config.phrases, ctx=ctx)
+            if config.phrases
+            else 0
         )
         if skipped:
             write_skipped(self.stage / REJECTED_DIR / "inputs.parquet", skipped)
         counts_out = summarise_counts(
-            usable, skipped, partitions, tokenized, written, token_stats, len(tokens)
+            usable, skipped, partitions, tokenized, written, token_stats, vocab_size
         )
-        counts_out["phrases"] = 0 if phrases is None else phrases.num_rows
+        counts_out["phrases"] = phrases
         counts_out["phrase_joins"] = self.joins
         extra = {
-            "phrases_by_pass": [t.num_rows for t in phrase_tables],
+            "phrases_by_pass": phrases_by_pass,
             "partitions": len(partitions),
             "buckets": ctx.buckets,
         }
@@ -227,34 +223,28 @@ class _Job:
         )
         return [scan for batch in results for scan in batch]
 
-    def reduce_unigrams(
-        self, ctx: TaskContext, pass_no: int, stage: str
-    ) -> tuple[pa.Table, dict[str, int]]:
+    def reduce_unigrams(self, ctx: TaskContext, pass_no: int, stage: str) -> dict[str, int]:
+        """Sum pass ``pass_no``'s token counts bucket by bucket; the kept tokens stay on disk."""
         results = self.runner.map(
             stage, reduce_unigrams, range(ctx.buckets), pass_no=pass_no, ctx=ctx
         )
-        kept = pa.concat_tables([table for table, _ in results])
-        stats = {
-            "tokens": sum(s["tokens"] for _, s in results),
-            "distinct_tokens": sum(s["distinct_tokens"] for _, s in results),
+        return {
+            "tokens": sum(r["tokens"] for r in results),
+            "distinct_tokens": sum(r["distinct_tokens"] for r in results),
         }
-        return kept, stats
 
-    def phrase_pass(self, ctx: TaskContext, n_partitions: int, pass_no: int) -> pa.Table:
-        """One word2phrase pass over the output of pass ``pass_no - 1``; returns its phrases."""
+    def phrase_pass(self, ctx: TaskContext, n_partitions: int, pass_no: int) -> int:
+        """One word2phrase pass over the output of pass ``pass_no - 1`` (the stages are in
+        `pipelines.text_phrase_tasks`); returns how many phrases formed."""
         config = self.config
         label = f"phrases {pass_no}/{config.phrases}"
-        kept, stats = self.reduce_unigrams(ctx, pass_no - 1, f"{label}: counts")
-        eligible = sorted_by_token(kept)
-        write_table(eligible, ctx.eligible_path(pass_no))
+        partitions = range(n_partitions)
+        stats = self.reduce_unigrams(ctx, pass_no - 1, f"{label}: counts")
+        self.runner.one(f"{label}: eligible", write_eligible, pass_no, ctx=ctx)
         self.runner.map(
-            f"{label}: pairs",
-            count_bigrams_partition,
-            range(n_partitions),
-            pass_no=pass_no,
-            ctx=ctx,
+            f"{label}: pairs", count_bigrams_partition, partitions, pass_no=pass_no, ctx=ctx
         )
-        scored = self.runner.map(
+        self.runner.map(
             f"{label}: score",
             reduce_bigrams,
             range(ctx.buckets),
@@ -264,33 +254,14 @@ class _Job:
             delta=config.delta,
             threshold=config.phrase_threshold,
         )
-        keys = np.concatenate([s["keys"] for s in scored]).astype(np.int64)
-        order = np.argsort(keys)
-        keys = keys[order]
-        write_table(pa.table({"key": keys}), ctx.accepted_path(pass_no))
+        self.runner.one(f"{label}: accepted", write_accepted, pass_no, ctx=ctx)
         merged = self.runner.map(
-            f"{label}: join", merge_phrases_partition, range(n_partitions), pass_no=pass_no, ctx=ctx
+            f"{label}: join", merge_phrases_partition, partitions, pass_no=pass_no, ctx=ctx
         )
         self.joins += sum(m["joins"] for m in merged)
+        formed: int = self.runner.one(f"{label}: phrases", collect_phrases, pass_no, ctx=ctx)
         shutil.rmtree(ctx.pass_dir(pass_no - 1), ignore_errors=True)
-        # A pair can score high yet never join ("york city" inside "new york city" when
-        # "new york" joins first): only phrases that appear in the text are reported.
-        formed = np.isin(keys, np.concatenate([m["formed_keys"] for m in merged]))
-        words = eligible.column("token").combine_chunks()
-        n = len(words)
-        keys = keys[formed]
-        phrase = pc.binary_join_element_wise(words.take(keys // n), words.take(keys % n), "_")
-        counts = np.concatenate([s["counts"] for s in scored])[order][formed]
-        scores = np.concatenate([s["scores"] for s in scored])[order][formed]
-        return pa.table(
-            {
-                "phrase": phrase,
-                "count": counts.astype(np.int64),
-                "score": scores.astype(np.float64),
-                "pass": np.full(len(keys), pass_no, dtype=np.int32),
-            },
-            schema=PHRASES_SCHEMA,
-        )
+        return formed
 
 
 def _batches(files: list[InputFile], target_bytes: int) -> list[list[InputFile]]:

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.artifacts import atomic_path
@@ -65,18 +64,6 @@ def write_skipped(path: Path, skipped: Sequence[SkippedInput]) -> None:
     )
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
-
-
-def write_phrases(path: Path, tables: Sequence[pa.Table]) -> pa.Table:
-    """All passes' phrases, by pass, then score descending, then phrase."""
-    table = pa.concat_tables(tables)
-    order = pc.sort_indices(
-        table, sort_keys=[("pass", "ascending"), ("score", "descending"), ("phrase", "ascending")]
-    )
-    table = table.take(order)
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
-    return table
 
 
 def _sum(rows: Iterable[dict[str, Any]], key: str) -> int:

@@ -37,6 +37,7 @@ from typing import IO, Any
 
 from pipelines.artifacts import fingerprint
 from pipelines.errors import InputError
+from pipelines.task_runner import task_output
 
 # Skip reasons (keys of the manifest's ``counts.skipped_inputs``).
 SKIP_BINARY = "binary"
@@ -210,8 +211,8 @@ def scan_input(file: InputFile, partition_bytes: int, spool_dir: str) -> Scanned
             if compression == "none":
                 scan = _scan_stream(stream, partition_bytes, None)
             else:
-                os.makedirs(spool_dir, exist_ok=True)
-                with open(spool, "wb") as out:
+                # Whole or not at all: Dask reruns the scan when its worker dies.
+                with task_output(spool) as tmp, open(tmp, "wb") as out:
                     scan = _scan_stream(stream, partition_bytes, out)
         finger = fingerprint(path)
     except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:

@@ -2,26 +2,36 @@
 
 Tasks talk through files in the job's scratch directory (inside the staged output, so every
 worker sees it and it disappears with the job), never by shipping corpus data through the
-client. Each returns a small dict of counts.
+client or between workers. Each returns a small dict of counts; the client never holds more
+than those. The phrase tasks are in `pipelines.text_phrase_tasks`.
 
     scratch/pass-0/tokens/{ids,dict}-N        sentences after tokenising (`EncodedTokens`)
     scratch/pass-K/tokens/{ids,dict}-N        … after phrase pass K
     scratch/pass-K/unigrams/bB/part-N         token counts of pass K, bucket B
+    scratch/pass-K/kept/bB                    … summed, tokens with count >= min-count
     scratch/pass-K/eligible.parquet           tokens of pass K-1 with count >= min-count
     scratch/pass-K/bigrams/bB/part-N          pair counts of pass K over those, bucket B
-    scratch/pass-K/accepted.parquet           accepted pair keys of pass K
+    scratch/pass-K/scored/bB                  accepted pairs of bucket B (key, count, score)
+    scratch/pass-K/accepted.parquet           accepted pairs of pass K, by key
+    scratch/pass-K/formed/part-N              accepted pairs that joined in partition N
+    scratch/phrases/pass-K.parquet            phrases that formed in pass K
+
+Every task may run twice (Dask reruns the tasks of a worker that died): its files depend
+only on its arguments and are written whole or not at all (`task_runner.task_output`).
+Memory per task is bounded by the partition size (tokenising: ~11x the partition's text) or
+by one bucket's share of the distinct tokens; the vocabulary task holds the vocabulary.
 """
 
 from __future__ import annotations
 
 import collections
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.artifacts import atomic_path
@@ -33,22 +43,25 @@ from pipelines.schemas import (
     REJECTED_SCHEMA,
     VOCAB_FILE,
 )
-from pipelines.text_counts import reduce_token_counts, write_table, write_token_counts
-from pipelines.text_encoded import EncodedTokens
-from pipelines.text_partitions import Partition, RejectedLine, read_segment
-from pipelines.text_phrases import (
-    count_pair_keys,
-    greedy_joins,
-    merge_pairs,
-    pair_keys,
-    reduce_pair_counts,
-    score_pairs,
-    token_ids,
+from pipelines.text_counts import (
+    COUNT_SCHEMA,
+    read_tables,
+    reduce_token_counts,
+    vocabulary_table,
+    write_table,
+    write_token_counts,
 )
+from pipelines.text_encoded import EncodedTokens
+from pipelines.text_partitions import Partition, RejectedLine, Segment, read_segment_pieces
+from pipelines.text_phrases import token_ids
 from pipelines.text_sources import FORMAT_WIKIEXTRACTOR
 from pipelines.text_tokenize import chunk_lengths, tokenize_line
 
-_PAIR_SCHEMA = pa.schema([pa.field("key", pa.int64()), pa.field("count", pa.int64())])
+# Tokens held as Python strings before they are dictionary-encoded: a Python string costs
+# ~60 bytes against ~4 once encoded. Encoding every 64k tokens, and decoding the text 1 MiB
+# at a time, keeps a task's peak near 11x its partition's text (8 MiB of Wikipedia: +90 MB;
+# it was +170 MB with the whole partition decoded and tokenised at once).
+_ENCODE_EVERY = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -70,8 +83,20 @@ class TaskContext:
     def unigrams_dir(self, pass_no: int) -> Path:
         return self.pass_dir(pass_no) / "unigrams"
 
+    def kept_dir(self, pass_no: int) -> Path:
+        return self.pass_dir(pass_no) / "kept"
+
     def bigrams_dir(self, pass_no: int) -> Path:
         return self.pass_dir(pass_no) / "bigrams"
+
+    def scored_dir(self, pass_no: int) -> Path:
+        return self.pass_dir(pass_no) / "scored"
+
+    def formed_dir(self, pass_no: int) -> Path:
+        return self.pass_dir(pass_no) / "formed"
+
+    def phrases_path(self, pass_no: int) -> Path:
+        return Path(self.scratch) / "phrases" / f"pass-{pass_no}.parquet"
 
     def eligible_path(self, pass_no: int) -> Path:
         return self.pass_dir(pass_no) / "eligible.parquet"
@@ -88,17 +113,15 @@ def tokenize_partition(partition: Partition, ctx: TaskContext) -> dict[str, Any]
     """Read, decode, split and tokenise one partition; write its tokens and token counts."""
     flat: list[str] = []
     offsets = [0]
+    pieces: list[EncodedTokens] = []
+    sentences = tokens = 0
     rejected: list[RejectedLine] = []
     lines_read = documents = markup = 0
-    for segment in partition.segments:
-        try:
-            lines, bad = read_segment(segment)
-        except OSError as exc:
-            raise PipelineError(f"{segment.source}: cannot read ({exc})") from None
+    for segment, first_piece, lines, bad in _pieces(partition):
         rejected.extend(bad)
         lines_read += len(lines)
         wiki = segment.format == FORMAT_WIKIEXTRACTOR
-        if not wiki and segment.first_line == 1:
+        if not wiki and segment.first_line == 1 and first_piece:
             documents += 1  # a plain-text file is one document
         for line in lines:
             if line is None:
@@ -115,7 +138,14 @@ def tokenize_partition(partition: Partition, ctx: TaskContext) -> dict[str, Any]
             for sentence in tokenize_line(line):
                 flat.extend(sentence)
                 offsets.append(len(flat))
-    encoded = EncodedTokens.encode(flat, offsets)
+            if len(flat) >= _ENCODE_EVERY:
+                pieces.append(EncodedTokens.encode(flat, offsets))
+                sentences, tokens = sentences + len(offsets) - 1, tokens + len(flat)
+                flat, offsets = [], [0]
+    pieces.append(EncodedTokens.encode(flat, offsets))
+    sentences, tokens = sentences + len(offsets) - 1, tokens + len(flat)
+    del flat
+    encoded = EncodedTokens.concat(pieces)
     encoded.write(ctx.tokens_dir(0), partition.index)
     write_token_counts(
         encoded.dictionary, encoded.counts(), ctx.unigrams_dir(0), partition.index, ctx.buckets
@@ -127,10 +157,22 @@ def tokenize_partition(partition: Partition, ctx: TaskContext) -> dict[str, Any]
         "lines": lines_read,
         "documents": documents,
         "markup_lines": markup,
-        "text_sentences": len(offsets) - 1,
-        "raw_tokens": len(flat),
+        "text_sentences": sentences,
+        "raw_tokens": tokens,
         "rejected_lines": dict(collections.Counter(r.reason for r in rejected)),
     }
+
+
+def _pieces(
+    partition: Partition,
+) -> Iterator[tuple[Segment, bool, list[str | None], list[RejectedLine]]]:
+    """``(segment, first piece of it?, lines, rejected)`` for the partition's text, in order."""
+    for segment in partition.segments:
+        try:
+            for i, (lines, bad) in enumerate(read_segment_pieces(segment)):
+                yield segment, i == 0, lines, bad
+        except OSError as exc:
+            raise PipelineError(f"{segment.source}: cannot read ({exc})") from None
 
 
 def _write_rejected(path: Path, rows: list[RejectedLine]) -> None:
@@ -147,74 +189,23 @@ def _write_rejected(path: Path, rows: list[RejectedLine]) -> None:
         pq.write_table(table, tmp)
 
 
-def reduce_unigrams(bucket: int, pass_no: int, ctx: TaskContext) -> tuple[pa.Table, dict[str, int]]:
-    """Exact counts of one bucket of pass ``pass_no``; tokens below min-count are dropped."""
-    return reduce_token_counts(ctx.unigrams_dir(pass_no), bucket, ctx.min_count)
+def reduce_unigrams(bucket: int, pass_no: int, ctx: TaskContext) -> dict[str, int]:
+    """Sum one bucket of pass ``pass_no``'s token counts; write the tokens >= min-count.
+
+    Returns ``tokens`` (all occurrences in the bucket), ``distinct_tokens`` and ``kept``.
+    """
+    kept, stats = reduce_token_counts(ctx.unigrams_dir(pass_no), bucket, ctx.min_count)
+    write_table(kept, ctx.kept_dir(pass_no) / f"b{bucket:03d}.parquet")
+    return {**stats, "kept": kept.num_rows}
 
 
-def _read_eligible(ctx: TaskContext, pass_no: int) -> tuple[pa.Array, np.ndarray]:
-    table = pq.read_table(ctx.eligible_path(pass_no))
-    tokens = table.column("token").combine_chunks()
-    return tokens, table.column("count").to_numpy().astype(np.int64)
-
-
-def count_bigrams_partition(partition: int, pass_no: int, ctx: TaskContext) -> dict[str, Any]:
-    """Count the pairs of eligible tokens in one partition of pass ``pass_no - 1``."""
-    eligible, _ = _read_eligible(ctx, pass_no)
-    tokens = EncodedTokens.read(ctx.tokens_dir(pass_no - 1), partition)
-    keys = _pair_keys(tokens, eligible)
-    unique, counts = count_pair_keys(keys)
-    bucket_of = unique % ctx.buckets
-    for bucket in range(ctx.buckets):
-        mask = bucket_of == bucket
-        if mask.any():
-            table = pa.table({"key": unique[mask], "count": counts[mask]}, schema=_PAIR_SCHEMA)
-            write_table(table, ctx.bigrams_dir(pass_no) / f"b{bucket:03d}" / part_name(partition))
-    return {"pairs": int(counts.sum()), "distinct_pairs": len(unique)}
-
-
-def reduce_bigrams(
-    bucket: int, pass_no: int, ctx: TaskContext, total_words: int, delta: float, threshold: float
-) -> dict[str, Any]:
-    """Sum one bucket of pair counts and keep the pairs scoring above ``threshold``."""
-    _, unigram_counts = _read_eligible(ctx, pass_no)
-    folder = ctx.bigrams_dir(pass_no) / f"b{bucket:03d}"
-    parts = []
-    for path in sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []:
-        table = pq.read_table(path, schema=_PAIR_SCHEMA)
-        parts.append((table.column("key").to_numpy(), table.column("count").to_numpy()))
-    keys, counts = reduce_pair_counts(parts)
-    scores = score_pairs(keys, counts, unigram_counts, total_words, delta)
-    accept = scores > threshold
-    return {
-        "keys": keys[accept],
-        "counts": counts[accept],
-        "scores": scores[accept],
-        "distinct_pairs": len(keys),
-    }
-
-
-def merge_phrases_partition(partition: int, pass_no: int, ctx: TaskContext) -> dict[str, Any]:
-    """Rewrite one partition with the accepted pairs of pass ``pass_no`` joined."""
-    eligible, _ = _read_eligible(ctx, pass_no)
-    accepted = pq.read_table(ctx.accepted_path(pass_no)).column("key").combine_chunks()
-    tokens = EncodedTokens.read(ctx.tokens_dir(pass_no - 1), partition)
-    keys = _pair_keys(tokens, eligible)
-    candidate = pc.is_in(pa.array(keys), value_set=accepted).to_numpy(zero_copy_only=False)
-    joined = greedy_joins(candidate & (keys >= 0))
-    merged = merge_pairs(tokens, joined)
-    merged.write(ctx.tokens_dir(pass_no), partition)
-    write_token_counts(
-        merged.dictionary, merged.counts(), ctx.unigrams_dir(pass_no), partition, ctx.buckets
-    )
-    formed, times = np.unique(keys[joined], return_counts=True)
-    return {"joins": int(joined.sum()), "formed_keys": formed, "formed_counts": times}
-
-
-def _pair_keys(tokens: EncodedTokens, eligible: pa.Array) -> np.ndarray:
-    """Pair keys over the eligible tokens; each distinct string is looked up once."""
-    ids = token_ids(tokens.dictionary, eligible)[tokens.indices]
-    return pair_keys(ids, tokens.offsets, len(eligible))
+def write_vocabulary(pass_no: int, ctx: TaskContext, max_vocab: int | None) -> int:
+    """Write ``vocab.parquet`` from the kept tokens of pass ``pass_no``; return its size."""
+    table = vocabulary_table(read_tables(ctx.kept_dir(pass_no), COUNT_SCHEMA), max_vocab)
+    if table.num_rows:
+        with atomic_path(Path(ctx.stage) / VOCAB_FILE) as tmp:
+            pq.write_table(table, tmp)
+    return table.num_rows
 
 
 def write_corpus_partition(partition: int, pass_no: int, ctx: TaskContext) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipelines.clicks_hashing import mix64, pair_key, unit_float
+from pipelines.task_runner import task_output
 
 MAX_ROUNDS = 32
 METHOD = "popularity"
@@ -47,6 +48,13 @@ def merge_pairs(*parts: np.ndarray) -> np.ndarray:
     if not parts:
         return np.zeros(0, dtype=np.uint64)
     return np.unique(np.concatenate([np.asarray(p, dtype=np.uint64) for p in parts]))
+
+
+def save_pairs(path: str, keys: np.ndarray) -> str:
+    """Write the merged pair keys to ``path`` (.npy) whole or not at all (a Dask task)."""
+    with task_output(path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, np.asarray(keys, dtype=np.uint64))
+    return path
 
 
 def contains_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:

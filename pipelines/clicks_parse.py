@@ -26,6 +26,7 @@ from pipelines.clicks_parse_jsonl import parse_jsonl_line
 from pipelines.clicks_records import BadLine, Impression
 from pipelines.clicks_tokens import tokenize_query
 from pipelines.schemas import DOC_VOCAB, QUERY_TOKEN_VOCAB
+from pipelines.task_runner import task_output
 
 PARSERS: dict[str, Callable[[str], Impression | None]] = {
     "aol": parse_aol_line,
@@ -131,9 +132,12 @@ def parse_partition(part: InputPart, fmt: str, work_dir: str) -> PartResult:
     if times:
         summary.time_min, summary.time_max = min(times), max(times)
         summary.timed_impressions = len(times)
+    # Whole files or none, same names on a rerun: Dask reruns this task when its worker dies.
     work = Path(work_dir)
-    pq.write_table(rows.table(), parsed_path(work, part.index))
-    pq.write_table(pa.table(rejected, schema=WORK_REJECTED_SCHEMA), rejected_path(work, part.index))
+    with task_output(parsed_path(work, part.index)) as tmp:
+        pq.write_table(rows.table(), tmp)
+    with task_output(rejected_path(work, part.index)) as tmp:
+        pq.write_table(pa.table(rejected, schema=WORK_REJECTED_SCHEMA), tmp)
     pairs = _clicked_pairs(rows) if fmt == "aol" else np.zeros(0, dtype=np.uint64)
     return PartResult(summary=summary, counts=dict(counts), pairs=pairs)
 

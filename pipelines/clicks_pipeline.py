@@ -41,7 +41,7 @@ import numpy as np
 from pipelines.artifacts import check_output_dir, fingerprint, staged_output_dir, write_manifest
 from pipelines.clicks_config import ClicksPipelineConfig
 from pipelines.clicks_inputs import InputPart, expand_inputs, plan_partitions
-from pipelines.clicks_negatives import merge_pairs, negatives_record
+from pipelines.clicks_negatives import merge_pairs, negatives_record, save_pairs
 from pipelines.clicks_parse import PartSummary, parse_partition, parsed_path
 from pipelines.clicks_parse_criteo import CRITEO_DENSE, CRITEO_SPARSE
 from pipelines.clicks_split import (
@@ -63,6 +63,7 @@ from pipelines.schemas import (
     QUERY_TOKEN_VOCAB,
     VOCABS_DIR,
 )
+from pipelines.task_runner import remove_stray_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,7 @@ class _Job:
         plan = self._plan(summaries, sparse, dense, pairs_path)
         totals = self._finalize(plan, summaries)
         shutil.rmtree(self.work)
+        remove_stray_temp_files(self.stage)
         return write_manifest(
             self.stage,
             kind=CLICK_DATASET_KIND,
@@ -225,8 +227,8 @@ class _Job:
         ]
         merged = self._reduce(merge_pairs, pairs, "merge-pairs")
         path = str(self.work / "clicked-pairs.npy")
-        self.client.submit(np.save, path, merged, key=self.key("save-pairs")).result()
-        return path
+        saved = self.client.submit(save_pairs, path, merged, key=self.key("save-pairs"))
+        return str(saved.result())
 
     def _plan(
         self,

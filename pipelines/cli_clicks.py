@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import click
@@ -80,23 +79,15 @@ def clicks_pipeline(
         overwrite=overwrite,
     )
     cluster = ClusterConfig(scheduler=scheduler, workers=workers, processes=not in_process)
-    _quiet_dask_logs()
     result = run_clicks_pipeline(
         config,
         cluster,
         progress=True,
-        on_dashboard=lambda link: click.echo(f"dask dashboard: {link or '(none)'}", err=True),
+        on_dashboard=lambda link: click.echo(
+            f"embedrec: dask dashboard: {link or 'not available'}", err=True
+        ),
     )
     emit(result.to_json(), as_json=as_json, human=_summary)
-
-
-def _quiet_dask_logs() -> None:
-    # Importing distributed sets its loggers to INFO, which would bury the summary under
-    # cluster start/stop chatter; keep it for -vv (debug) only.
-    import distributed  # noqa: F401
-
-    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
-        logging.getLogger("distributed").setLevel(logging.WARNING)
 
 
 def _parse_bytes(text: str) -> int:

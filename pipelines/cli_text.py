@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import click
@@ -97,12 +96,6 @@ def text_pipeline(
     from pipelines.dask_cluster import ClusterConfig
     from pipelines.text_pipeline import TextPipelineConfig, run_text_pipeline
 
-    if not logging.getLogger().isEnabledFor(logging.INFO):
-        # Importing distributed sets its loggers to INFO (every worker start, every client);
-        # without -v keep stderr to progress, warnings and the summary.
-        import distributed  # noqa: F401
-
-        logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler is not None and workers is not None:
         raise ConfigError("workers", workers, "no --workers with --scheduler (the cluster's own)")
     config = TextPipelineConfig(

@@ -6,7 +6,13 @@
 Every pipeline takes ``--scheduler ADDR`` (``tcp://host:8786``) to run on a cluster started
 with ``dask scheduler`` / ``dask worker``; without it a LocalCluster is started for the job
 and closed after. Workers of an external cluster must see the same filesystem paths as the
-client (inputs and the output directory), as with any Dask job that writes files.
+client (inputs and the output directory), as with any Dask job that writes files, and run
+the same embedrec code (restart them after upgrading it: a worker keeps the modules it has
+imported). See docs/dask-cluster.md.
+
+Importing ``distributed`` configures logging: it sets its loggers to INFO, which would print
+a line for every worker start and client connection. `dask_client` imports it keeping the
+levels the application had set (the CLI: errors only, unless -vv).
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from pipelines.errors import ConfigError, PipelineError
 
@@ -32,6 +40,7 @@ class ClusterConfig:
     memory_limit: str = "auto"  # per LocalCluster worker, dask syntax ("2GB")
     processes: bool = True  # False: threads in this process (tests, tiny inputs)
     connect_timeout_s: float = 10.0
+    worker_timeout_s: float = 60.0  # --scheduler: wait this long for a first worker
 
     def __post_init__(self) -> None:
         if self.scheduler is not None and "://" not in self.scheduler:
@@ -40,21 +49,21 @@ class ClusterConfig:
             raise ConfigError("workers", self.workers, "an integer >= 1")
         if self.threads_per_worker < 1:
             raise ConfigError("threads_per_worker", self.threads_per_worker, "an integer >= 1")
+        for key in ("connect_timeout_s", "worker_timeout_s"):
+            if not getattr(self, key) > 0:
+                raise ConfigError(key, getattr(self, key), "a number of seconds > 0")
 
 
 @contextlib.contextmanager
 def dask_client(config: ClusterConfig) -> Iterator[object]:
     """Yield a ``distributed.Client`` for the job; a LocalCluster is closed on exit.
 
-    The dashboard address is logged (and printed by the CLI) so the job can be watched.
+    With ``config.scheduler`` the job waits up to ``worker_timeout_s`` for a worker and
+    raises `PipelineError` when the scheduler cannot be reached or has no worker. The
+    dashboard address is logged (and printed by the CLI) so the job can be watched.
     """
+    import_distributed()
     from distributed import Client, LocalCluster
-
-    # Importing distributed sets its own loggers to INFO; keep them at the level the
-    # application chose for the root logger (the CLI: warnings unless -v).
-    root_level = logging.getLogger().getEffectiveLevel()
-    if root_level > logging.INFO:
-        logging.getLogger("distributed").setLevel(logging.ERROR)
 
     if config.scheduler is not None:
         try:
@@ -64,10 +73,15 @@ def dask_client(config: ClusterConfig) -> Iterator[object]:
                 f"cannot reach the Dask scheduler at {config.scheduler} ({exc}); "
                 "start one with `dask scheduler` or leave out --scheduler"
             ) from None
-        log.info(
-            "connected to Dask scheduler %s; dashboard %s", config.scheduler, client.dashboard_link
-        )
         try:
+            _wait_for_a_worker(client, config)
+            _set_up_workers(client)
+            log.info(
+                "connected to Dask scheduler %s (%d worker(s)); dashboard %s",
+                config.scheduler,
+                len(client.scheduler_info().get("workers", {})),
+                client.dashboard_link,
+            )
             yield client
         finally:
             client.close()
@@ -83,12 +97,60 @@ def dask_client(config: ClusterConfig) -> Iterator[object]:
         silence_logs=logging.ERROR,
     )
     client = Client(cluster)
+    _set_up_workers(client)
     log.info("started a LocalCluster of %d worker(s); dashboard %s", workers, client.dashboard_link)
     try:
         yield client
     finally:
         client.close()
         cluster.close()
+
+
+def _set_up_workers(client: Any) -> None:
+    """Register the worker set-up of `pipelines.dask_worker_setup` (also for later workers)."""
+    from pipelines.dask_worker_setup import ArrowSystemAllocator
+
+    client.register_plugin(ArrowSystemAllocator())
+
+
+def _wait_for_a_worker(client: object, config: ClusterConfig) -> None:
+    from distributed import TimeoutError as DaskTimeoutError
+
+    try:
+        client.wait_for_workers(1, timeout=config.worker_timeout_s)  # type: ignore[attr-defined]
+    except (TimeoutError, DaskTimeoutError):
+        raise PipelineError(
+            f"no Dask worker joined the scheduler at {config.scheduler} within "
+            f"{config.worker_timeout_s:g} s; start some with `dask worker {config.scheduler}`"
+        ) from None
+
+
+def import_distributed() -> None:
+    """Import ``distributed`` without letting it change the application's log levels.
+
+    Its import sets ``distributed`` to INFO (``distributed.client`` and ``.gc`` to WARNING);
+    the levels set before are put back. When it was imported earlier, by someone whose choice
+    is unknown, its loggers are raised to ERROR if the root logger is above INFO.
+
+    >>> logging.getLogger("distributed").setLevel(logging.ERROR)       # doctest: +SKIP
+    >>> import_distributed()                                           # doctest: +SKIP
+    >>> logging.getLogger("distributed").level == logging.ERROR        # doctest: +SKIP
+    True
+    """
+    if "distributed" in sys.modules:
+        if logging.getLogger().getEffectiveLevel() > logging.INFO:
+            for name in _DISTRIBUTED_LOGGERS:
+                logging.getLogger(name).setLevel(logging.ERROR)
+        return
+    saved = {name: logging.getLogger(name).level for name in _DISTRIBUTED_LOGGERS}
+    import distributed  # noqa: F401
+
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
+
+
+# The loggers whose level importing distributed sets (distributed/config.py).
+_DISTRIBUTED_LOGGERS = ("distributed", "distributed.client", "distributed.gc")
 
 
 def dashboard_link(client: object) -> str:

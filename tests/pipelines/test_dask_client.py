@@ -1,0 +1,109 @@
+"""Where jobs run (pipelines.dask_cluster): log levels kept across the distributed import, a
+scheduler without workers is a clear error, worker set-up, and a CLI run without -v prints
+no Dask log line."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.dask_cluster import ClusterConfig, dask_client, import_distributed
+from pipelines.errors import ConfigError, PipelineError
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+BIN = Path(sys.executable).parent
+
+
+def test_importing_distributed_keeps_the_levels_the_application_set():
+    """In a fresh interpreter (here distributed is imported already): the CLI's choice of
+    ERROR stays ERROR, and a logger nobody set stays unset instead of INFO."""
+    code = (
+        "import logging\n"
+        "logging.getLogger('distributed').setLevel(logging.ERROR)\n"
+        "from pipelines.dask_cluster import import_distributed\n"
+        "import_distributed()\n"
+        "print(logging.getLogger('distributed').level,"
+        " logging.getLogger('distributed.client').level)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    # A plain ``import distributed`` would have left INFO and WARNING.
+    assert done.stdout.split() == [str(logging.ERROR), str(logging.NOTSET)]
+
+
+def test_already_imported_distributed_is_quieted_when_root_is_above_info():
+    import distributed  # noqa: F401  (someone imported it before the job started)
+
+    loggers = [logging.getLogger(n) for n in ("distributed", "distributed.client")]
+    saved = [lg.level for lg in loggers]
+    root = logging.getLogger()
+    root_level = root.level
+    try:
+        root.setLevel(logging.WARNING)
+        for lg in loggers:
+            lg.setLevel(logging.INFO)
+        import_distributed()
+        assert [lg.level for lg in loggers] == [logging.ERROR, logging.ERROR]
+        root.setLevel(logging.INFO)  # -v: a user asking for INFO gets it
+        loggers[0].setLevel(logging.INFO)
+        import_distributed()
+        assert loggers[0].level == logging.INFO
+    finally:
+        root.setLevel(root_level)
+        for lg, level in zip(loggers, saved, strict=True):
+            lg.setLevel(level)
+
+
+def test_a_scheduler_without_workers_is_a_clear_error():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty:
+        config = ClusterConfig(scheduler=empty.scheduler_address, worker_timeout_s=0.5)
+        with pytest.raises(PipelineError) as raised, dask_client(config):
+            pass
+    message = str(raised.value)
+    assert message.startswith(f"no Dask worker joined the scheduler at {empty.scheduler_address}")
+    assert f"dask worker {empty.scheduler_address}" in message
+
+
+def test_workers_allocate_arrow_memory_with_the_system_allocator():
+    from distributed import LocalCluster
+
+    def pool_name() -> str:
+        import pyarrow as pa
+
+        return pa.default_memory_pool().backend_name
+
+    with LocalCluster(n_workers=1, processes=True, dashboard_address=":0") as cluster:
+        config = ClusterConfig(scheduler=cluster.scheduler_address)
+        with dask_client(config) as client:
+            assert client.submit(pool_name, pure=False).result() == "system"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("connect_timeout_s", 0), ("worker_timeout_s", -1), ("workers", 0)]
+)
+def test_cluster_config_is_validated(key, value):
+    with pytest.raises(ConfigError, match=key):
+        ClusterConfig(**{key: value})
+
+
+def test_clicks_pipeline_without_v_prints_no_log_lines(tmp_path):
+    """The real console script (logging configured as users get it): stderr is the dashboard
+    line and progress bars, nothing from Dask's loggers."""
+    done = subprocess.run(
+        [
+            str(BIN / "embedrec"), "clicks-pipeline", ASSETS / "clicks" / "aol.txt",
+            "--format", "aol", "--out", tmp_path / "ds", "--in-process", "--workers", "2",
+        ],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines[0].startswith("embedrec: dask dashboard: http://")
+    others = [line for line in lines[1:] if not line.startswith(("parse:", "write:"))]
+    assert not others, others

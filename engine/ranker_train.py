@@ -218,12 +218,12 @@ def train_ranker(
         if spec.can_retrieve and config.retrieval_weight > 0:
             log_q = doc_log_share(train, spec.table_rows["doc"])
         rounds = rank_batches(len(train), config.batch_size, ctx.world_size)
-        total = config.epochs * rounds * ctx.world_size * config.batch_size
         done_before = state["examples"]
         run_log = TrainingLog(
             out,
-            total_examples=min(total, config.epochs * len(train)),
-            initial_examples=min(done_before, config.epochs * len(train)),
+            total_examples=config.epochs
+            * epoch_examples(len(train), config.batch_size, rounds, ctx.world_size),
+            initial_examples=done_before,
             enabled=ctx.is_main,
             show_progress=show_progress,
         )
@@ -263,13 +263,13 @@ def train_ranker(
                     loss_sum = _step(
                         sharded, batch.to(ctx.device), len(rows), config.retrieval_weight
                     )
-                    examples = _sum_over_ranks(len(rows), ctx)
+                    examples, loss_sum = _sum_over_ranks(len(rows), loss_sum, ctx)
                     state["round"] += 1
                     state["step"] += 1
                     state["examples"] += examples
                     state["loss_sum"] += loss_sum
                     record = {"epoch": epoch, "step": state["step"], "examples": state["examples"]}
-                    run_log.advance(examples=len(rows), loss_sum=loss_sum, record=record)
+                    run_log.advance(examples=examples, loss_sum=loss_sum, record=record)
                     now = time.perf_counter()
                     due = now - last_checkpoint_time >= config.checkpoint_every_seconds or (
                         config.checkpoint_every_steps is not None
@@ -301,6 +301,8 @@ def train_ranker(
             run_log.close()
 
         elapsed = time.perf_counter() - started
+        if figures is None and validation is not None:  # resumed after the last epoch
+            figures = validate(sharded, validation, spec, config.batch_size, ctx)
         checkpoint_now()
         exported = sharded.export_state()
         trained = state["examples"] - done_before
@@ -380,12 +382,20 @@ def _format(figures: dict[str, Any]) -> str:
     return ", ".join(parts) or "n/a"
 
 
-def _sum_over_ranks(value: int, ctx: DistContext) -> int:
+def _sum_over_ranks(rows: int, loss_sum: float, ctx: DistContext) -> tuple[int, float]:
+    """Examples and summed loss of one step over every rank (the bar and metrics are global)."""
     if ctx.world_size == 1:
-        return value
-    tensor = torch.tensor([value], dtype=torch.int64)
+        return rows, loss_sum
+    tensor = torch.tensor([rows, loss_sum], dtype=torch.float64)
     dist.all_reduce(tensor)
-    return int(tensor.item())
+    return int(tensor[0].item()), float(tensor[1].item())
+
+
+def epoch_examples(n: int, batch_size: int, rounds: int, world_size: int) -> int:
+    """Examples one epoch trains on over all ranks (repeats filling the last round included)."""
+    batches = max(1, -(-n // batch_size))
+    sizes = [min(batch_size, n - (b % batches) * batch_size) for b in range(rounds * world_size)]
+    return sum(sizes)
 
 
 def _agree(flag: bool, ctx: DistContext) -> bool:

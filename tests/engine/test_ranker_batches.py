@@ -16,6 +16,7 @@ from engine.ranker_batches import (
     rank_batches,
 )
 from engine.ranker_features import FeatureSpec, discover_features
+from engine.ranker_train import epoch_examples
 from pipelines.click_dataset import open_click_dataset
 from pipelines.clicks_tokens import tokenize_query
 
@@ -89,6 +90,7 @@ def test_ranks_take_every_nth_batch_and_cover_the_epoch(n, batch, world):
         batch_rows(order, batch, r * world + rank) for r in range(rounds) for rank in range(world)
     ]
     assert len(taken) == rounds * world  # every rank steps the same number of times
+    assert epoch_examples(n, batch, rounds, world) == sum(len(rows) for rows in taken)
     assert sorted(set(np.concatenate(taken).tolist())) == list(range(n))
     assert all(len(rows) > 0 for rows in taken)
 

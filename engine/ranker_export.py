@@ -32,7 +32,6 @@ from engine.ranker_files import DOC_EMBEDDINGS_DIR, DOCS_FILE
 from pipelines.artifacts import atomic_path, fingerprint, write_manifest
 from pipelines.click_dataset import ClickDataset, ClickVocab
 from pipelines.errors import ArtifactError
-from pipelines.schemas import VOCAB_FILE
 from pipelines.text_dataset import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -139,7 +138,6 @@ def export_doc_embeddings(model_dir: str | Path) -> dict[str, Any]:
 
 __all__ = [
     "DOC_CATALOG_SCHEMA",
-    "VOCAB_FILE",
     "build_doc_catalog",
     "export_doc_embeddings",
     "read_doc_catalog",

@@ -379,14 +379,18 @@ class Ranker:
         """v (n, dim) of model doc ids: the doc row plus the mean of its title token rows."""
         vectors = self._table(DOC)[doc_ids].astype(np.float32, copy=True)
         if self.spec.title:
-            catalog = self.catalog
-            tokens = self._table(TOKEN_TABLE)
-            for row, doc_id in enumerate(doc_ids.tolist()):
-                bag = catalog.title_values[
-                    catalog.title_offsets[doc_id] : catalog.title_offsets[doc_id + 1]
-                ]
-                if len(bag):
-                    vectors[row] += tokens[bag].mean(axis=0)
+            offsets = self.catalog.title_offsets
+            starts = offsets[doc_ids]
+            lengths = offsets[doc_ids + 1] - starts
+            within = np.arange(int(lengths.sum())) - np.repeat(
+                np.cumsum(lengths) - lengths, lengths
+            )
+            rows = self._table(TOKEN_TABLE)[
+                self.catalog.title_values[np.repeat(starts, lengths) + within]
+            ]
+            sums = np.zeros_like(vectors)
+            np.add.at(sums, np.repeat(np.arange(len(doc_ids)), lengths), rows)
+            vectors += sums / np.maximum(lengths, 1)[:, None].astype(np.float32)
         return vectors
 
 

@@ -244,9 +244,6 @@ def _log1mexp(x: torch.Tensor) -> torch.Tensor:
 
 
 __all__ = [
-    "DOC",
-    "QUERY",
-    "TITLE",
     "RankerModel",
     "build_tables",
     "click_loss",

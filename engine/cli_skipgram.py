@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from engine.skipgram_config import (
-    DEVICES,
-    KERNELS,
-    OPTIMIZERS,
-    PRECISIONS,
-    SHARDING_TYPES,
-    SkipGramConfig,
-)
+from engine.skipgram_config import DEVICES, KERNELS, OPTIMIZERS, PRECISIONS, SkipGramConfig
 from pipelines.cli_support import emit, json_option, subgroup
 
 TRAIN_EPILOG = """\b
@@ -24,6 +18,7 @@ Examples:
   embedrec train skipgram data/wiki --out models/wiki --sample 1e-4 --negative 5 --window 5
   embedrec train skipgram data/wiki --out models/wiki --hs --negative 0     # hierarchical softmax
   embedrec train skipgram data/wiki --out models/wiki --resume              # continue a run
+  embedrec train skipgram data/wiki --out models/wiki --nproc 2 --sharding column_wise
   torchrun --nproc-per-node 2 -m engine train skipgram data/wiki --out models/wiki
 """
 
@@ -84,10 +79,11 @@ Examples:
 @click.option("--seed", default=1, show_default=True)
 @click.option(
     "--sharding",
-    type=click.Choice(SHARDING_TYPES),
     default=None,
-    help="Planner constraint for every table (default: the planner chooses).",
+    help="Planner constraint: a type for every table (table_wise, column_wise, row_wise, "
+    "table_row_wise, data_parallel) or TABLE=TYPE,... (tables: word, context, node).",
 )
+@click.option("--partitions", type=int, default=None, help="Shards per table (a planner hint).")
 @click.option(
     "--precision",
     type=click.Choice(PRECISIONS),
@@ -103,10 +99,19 @@ Examples:
     help="Checkpoint every N steps (default: every 10 minutes).",
 )
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
+@click.option("--nproc", default=1, show_default=True, help="Ranks to launch with torchrun.")
+@click.option(
+    "--max-restarts",
+    default=3,
+    show_default=True,
+    help="With --nproc: elastic restarts after a rank dies (each resumes).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing model directory.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 @json_option
+@click.pass_context
 def train_skipgram_command(
+    ctx: click.Context,
     data: Path,
     out: Path,
     resume: bool,
@@ -114,16 +119,29 @@ def train_skipgram_command(
     progress: bool,
     as_json: bool,
     checkpoint_every: int | None,
+    nproc: int,
+    max_restarts: int,
     **settings: Any,
 ) -> None:
     """Train skip-gram word vectors (word2vec semantics) on a text dataset."""
+    config = SkipGramConfig(checkpoint_every_steps=checkpoint_every, **settings)
+    if nproc > 1:
+        from engine.launch import command_argv, launch, prepare_output
+
+        prepare_output(out, resume=resume, overwrite=overwrite)
+        argv = command_argv(ctx, drop={"nproc", "max_restarts", "overwrite", "resume"})
+        code = launch(nproc, [*argv, "--resume"], max_restarts=max_restarts)
+        if code != 0:
+            raise click.exceptions.Exit(code)
+        return
+
     from engine.train_skipgram import train_skipgram
 
-    config = SkipGramConfig(checkpoint_every_steps=checkpoint_every, **settings)
     result = train_skipgram(
         data, out, config, resume=resume, overwrite=overwrite, show_progress=progress
     )
-    emit(dataclasses.asdict(result), as_json=as_json, human=_train_summary)
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
+        emit(dataclasses.asdict(result), as_json=as_json, human=_train_summary)
 
 
 def _train_summary(result: dict[str, Any]) -> str:

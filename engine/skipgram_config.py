@@ -25,6 +25,7 @@ SHARDING_TYPES: tuple[str, ...] = (
     "data_parallel",
 )
 PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "bf16")
+TABLES: tuple[str, ...] = ("word", "context", "node")
 OPTIMIZERS: tuple[str, ...] = ("auto", "sgd", "rowwise_adagrad")
 # Learning rates that work for each optimizer on word2vec's task: SGD as word2vec/gensim;
 # row-wise Adagrad normalises each row's step by its gradient history, so it starts higher.
@@ -113,8 +114,8 @@ class SkipGramConfig:
             raise ConfigError("kernel", self.kernel, "torchrec or auto with --device cuda")
         if self.threads is not None:
             _positive_int("threads", self.threads)
-        if self.sharding is not None and self.sharding not in SHARDING_TYPES:
-            raise ConfigError("sharding", self.sharding, "one of " + ", ".join(SHARDING_TYPES))
+        if self.sharding is not None:
+            self.sharding_map()  # validates
         if self.partitions is not None:
             _positive_int("partitions", self.partitions)
         if self.precision not in PRECISIONS:
@@ -137,6 +138,25 @@ class SkipGramConfig:
         if self.lr is not None:
             return self.lr
         return DEFAULT_LR[self.resolved_optimizer(kernel)]
+
+    def sharding_map(self) -> dict[str, str]:
+        """Per-table sharding hints: ``"column_wise"`` for every table, or
+        ``"word=column_wise,context=table_wise"``; ``{}`` leaves the planner free."""
+        if not self.sharding:
+            return {}
+        expected = (
+            "a sharding type (" + ", ".join(SHARDING_TYPES) + ") or TABLE=TYPE,... with "
+            "TABLE one of " + ", ".join(TABLES)
+        )
+        hints: dict[str, str] = {}
+        for item in self.sharding.split(","):
+            table, _, kind = item.strip().rpartition("=")
+            table = table.strip() or "*"
+            kind = kind.strip()
+            if kind not in SHARDING_TYPES or table not in (*TABLES, "*"):
+                raise ConfigError("sharding", self.sharding, expected)
+            hints[table] = kind
+        return hints
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

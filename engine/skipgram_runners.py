@@ -109,6 +109,9 @@ class TorchRecRunner:
             neg_prob=neg_prob,
             neg_alias=neg_alias,
             tree=tree,
+            # --batch-size is the global batch: N ranks take 1/N each, so a step on N
+            # ranks sees as many windows as a step on one.
+            batch_size=max(1, config.batch_size // tables.ctx.world_size),
         )
         self._empty = Block(tokens=np.zeros(0, np.int32), offsets=np.zeros(1, np.int64))
 
@@ -118,9 +121,9 @@ class TorchRecRunner:
             block.tokens, block.offsets, self.keep,
             window=self.config.window, seed=self.config.seed, stream=stream,
         )  # fmt: skip
-        batch = self.config.batch_size
-        steps = -(-len(windows) // batch)
         ctx = self.tables.ctx
+        batch = self.step.batch_size
+        steps = -(-len(windows) // batch)
         if ctx.world_size > 1:  # every rank must run the same number of steps
             agreed = torch.tensor([steps], dtype=torch.int64)
             dist.all_reduce(agreed, op=dist.ReduceOp.MAX)
@@ -129,8 +132,8 @@ class TorchRecRunner:
         for s in range(steps):
             start = min(len(windows), s * batch)
             stop = min(len(windows), start + batch)
-            fraction = float(windows.progress[start]) if start < stop else 1.0
-            self.tables.set_lr(lr(fraction))
+            # Every rank must set the same rate: each owns rows that all ranks update.
+            self.tables.set_lr(lr(s / steps))
             result = self.step.run(windows, start, stop, self.config.seed, stream * 65536 + s)
             loss_sum += result.loss
             pairs += result.pairs

@@ -48,8 +48,10 @@ class TorchRecSkipGramStep:
         neg_prob: np.ndarray,
         neg_alias: np.ndarray,
         tree: HuffmanTree | None,
+        batch_size: int,
     ) -> None:
         self.tables = tables
+        self.batch_size = batch_size
         self.negative = negative
         self.max_contexts = 2 * window
         self.neg_prob = neg_prob
@@ -58,14 +60,21 @@ class TorchRecSkipGramStep:
         self.device = tables.ctx.device
 
     def run(self, windows: Windows, start: int, stop: int, seed: int, stream: int) -> StepResult:
-        """Train on windows ``start:stop``; an empty range still joins the collectives."""
+        """Train on windows ``start:stop``; an empty range still joins the collectives.
+
+        Every step has exactly ``batch_size`` windows (padded with context-less windows that
+        contribute nothing), because TorchRec's all-to-alls expect the same batch on every
+        rank.
+        """
         from torchrec import KeyedJaggedTensor
 
-        n = stop - start
-        centers = windows.centers[start:stop]
+        real = stop - start
+        n = max(self.batch_size, real)
+        pad = np.zeros(n - real, dtype=np.int64)
+        centers = np.concatenate([windows.centers[start:stop], pad])
         ctx_lo, ctx_hi = windows.context_offsets[start], windows.context_offsets[stop]
         contexts = windows.contexts[ctx_lo:ctx_hi]
-        ctx_lengths = np.diff(windows.context_offsets[start : stop + 1])
+        ctx_lengths = np.concatenate([np.diff(windows.context_offsets[start : stop + 1]), pad])
 
         keys = [WORD]
         values = [contexts]
@@ -80,6 +89,7 @@ class TorchRecSkipGramStep:
             lengths.append(np.full(n, 1 + self.negative, dtype=np.int64))
         if self.tree is not None:
             path_lengths = self.tree.lengths[centers].astype(np.int64)
+            path_lengths[real:] = 0
             mask = np.arange(self.tree.points.shape[1])[None, :] < path_lengths[:, None]
             keys.append(NODE)
             values.append(self.tree.points[centers][mask].astype(np.int64))
@@ -108,9 +118,11 @@ class TorchRecSkipGramStep:
                 scores, labels, weight=weight, reduction="sum"
             ) + outputs.sum() * 0.0  # fmt: skip
         if self.tree is not None:
-            path_len_t = torch.from_numpy(self.tree.lengths[centers].astype(np.int64))
             nodes, node_mask = _pad(
-                out[NODE].values(), path_len_t.to(self.device), n, self.tree.points.shape[1]
+                out[NODE].values(),
+                torch.from_numpy(path_lengths).to(self.device),
+                n,
+                self.tree.points.shape[1],
             )
             codes = torch.from_numpy(self.tree.codes[centers].astype(np.float32)).to(self.device)
             scores = torch.bmm(inputs, nodes.transpose(1, 2))  # [n, M, L]

@@ -174,7 +174,7 @@ def train_skipgram(
                 "resuming from %s (epoch %d, block %d)", checkpoint, position.epoch, position.block
             )
         elif resume and ctx.is_main and not resuming:
-            log.warning("no checkpoint in %s; starting from the beginning", out)
+            log.info("no checkpoint in %s yet; starting from the beginning", out)
 
         counts = dataset.vocab.counts
         keep = keep_probabilities(counts, config.sample)

@@ -26,14 +26,12 @@ class Windows:
     """The windows of one block.
 
     ``centers`` int64 (N,); ``contexts`` int64 (C,) with window i's contexts at
-    ``contexts[context_offsets[i]:context_offsets[i+1]]``; ``progress`` float64 (N,): the
-    fraction of the block's tokens read when the window was made (for the learning rate).
+    ``contexts[context_offsets[i]:context_offsets[i+1]]``.
     """
 
     centers: np.ndarray
     context_offsets: np.ndarray
     contexts: np.ndarray
-    progress: np.ndarray
 
     def __len__(self) -> int:
         return int(self.centers.shape[0])
@@ -54,21 +52,19 @@ def build_windows(
     stream: int,
 ) -> Windows:
     """Subsample the block and cut it into windows (deterministic in seed and stream)."""
-    centers, ctx_offsets, contexts, progress = _build(
+    centers, ctx_offsets, contexts = _build(
         tokens, offsets.astype(np.int64), keep, window, seed, stream
     )
-    return Windows(centers, ctx_offsets, contexts, progress)
+    return Windows(centers, ctx_offsets, contexts)
 
 
 @numba.njit(cache=True)
 def _build(
     tokens: np.ndarray, offsets: np.ndarray, keep: np.ndarray, window: int, seed: int, stream: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - jitted
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - jitted
     n_tokens = offsets[-1] - offsets[0]
-    base = offsets[0]
     max_windows = max(n_tokens, 1)
     centers = np.empty(max_windows, dtype=np.int64)
-    progress = np.empty(max_windows, dtype=np.float64)
     ctx_offsets = np.zeros(max_windows + 1, dtype=np.int64)
     contexts = np.empty(max_windows * 2 * window, dtype=np.int64)
     state = seed_state(seed, stream)
@@ -80,7 +76,6 @@ def _build(
         a = offsets[s]
         b = offsets[s + 1]
         n, state = subsample(tokens, a, b, keep, state, buf)
-        frac = (a - base) / max(n_tokens, 1)
         for i in range(n):
             state = lcg_next(state)
             shrink = int((state >> np.uint64(33)) % np.uint64(window))
@@ -89,14 +84,13 @@ def _build(
             if hi - lo <= 1:
                 continue
             centers[nw] = buf[i]
-            progress[nw] = frac
             for c in range(lo, hi):
                 if c != i:
                     contexts[nc] = buf[c]
                     nc += 1
             nw += 1
             ctx_offsets[nw] = nc
-    return centers[:nw].copy(), ctx_offsets[: nw + 1].copy(), contexts[:nc].copy(), progress[:nw]
+    return centers[:nw].copy(), ctx_offsets[: nw + 1].copy(), contexts[:nc].copy()
 
 
 @numba.njit(cache=True)

@@ -4,7 +4,7 @@
     embedrec text-pipeline /work/shared/data/corpus/wiki-en-100mb.txt.gz --out data/wiki
     embedrec train skipgram data/wiki --out models/wiki --epochs 1 --sample 1e-4
     embedrec index build models/wiki --out indexes/wiki-hnsw --kind hnsw
-    .venv/bin/python bench/serving_load.py indexes/wiki-hnsw                  # ~3 minutes
+    .venv/bin/python bench/serving_load.py indexes/wiki-hnsw                  # ~4 minutes
 
     # without the shared data, the synthetic world (~30 s to build):
     embedrec generate text --out /tmp/w && embedrec text-pipeline /tmp/w/corpus.txt --out /tmp/wds
@@ -20,6 +20,8 @@ the load generator: a second process that keeps C HTTP/1.1 connections open over
 each sending its next request when the last answer arrived (closed loop), for ``--duration``
 seconds or ``--max-requests`` answers per cell, whichever comes first. Queries are words
 drawn (seeded) from the index's vocabulary; "batch" requests POST ``--batch`` words at once.
+It makes ``--repeat`` passes over all setups (default 2) and keeps each cell's best pass:
+on a shared machine other work only ever slows a cell down.
 
 Server setups (``--setups``): ``w<W>t<T>`` is ``--workers W --search-threads T`` (t0: the
 search runs on the event loop); a ``-h11`` suffix serves with uvicorn's pure-Python stack
@@ -77,36 +79,22 @@ def main(argv: list[str] | None = None) -> None:
     del index
     print(_raw_table(description, raw, args.batch, cores), flush=True)
 
-    cells = []
+    # Passes over all setups, each cell kept from its best pass: work of other processes on
+    # the machine only ever slows a cell down, and passes spread it over time.
+    best: dict[tuple[str, str, int], dict[str, Any]] = {}
+    runs: list[dict[str, Any]] = []
+    load_before = os.getloadavg()
     print(_HEADER, flush=True)
-    for setup in args.setups:
-        workers, threads, h11 = _setup(setup)
-        with ServerProcess(args.index, workers=workers, threads=threads, h11=h11) as server:
-            for kind in ("single", "batch"):
-                requests = _requests(kind, words, args.batch, server.port)
-                _run_cell(server.port, requests, 4, 1.0, 2000)  # warm up
-                for concurrency in args.concurrency:
-                    cell = _run_cell(
-                        server.port, requests, concurrency, args.duration, args.max_requests
-                    )
-                    per_request = args.batch if kind == "batch" else 1
-                    queries_per_s = cell["requests_per_s"] * per_request
-                    raw_rate = raw[f"{kind}_threads"]
-                    cells.append(
-                        {
-                            "setup": setup,
-                            "workers": workers,
-                            "search_threads": threads,
-                            "stack": "h11+asyncio" if h11 else "httptools+uvloop",
-                            "query": kind,
-                            "concurrency": concurrency,
-                            **cell,
-                            "queries_per_s": queries_per_s,
-                            "raw_queries_per_s": raw_rate,
-                            "service_over_raw": queries_per_s / raw_rate,
-                        }
-                    )
-                    print(_row(cells[-1], args.batch), flush=True)
+    for repeat in range(args.repeat):
+        for setup in args.setups:
+            for cell in _serve_and_load(args, setup, words, raw):
+                cell["pass"] = repeat
+                runs.append(cell)
+                key = (setup, cell["query"], cell["concurrency"])
+                if key not in best or cell["requests_per_s"] > best[key]["requests_per_s"]:
+                    best[key] = cell
+                print(_row(cell, args.batch), flush=True)
+    cells = [best[key] for key in sorted(best, key=_order(args))]
     print()
     print(_table(cells, args.batch))
     args.results.mkdir(parents=True, exist_ok=True)
@@ -119,9 +107,12 @@ def main(argv: list[str] | None = None) -> None:
                 "batch": args.batch,
                 "k": K,
                 "duration_s": args.duration,
-                "load_average": os.getloadavg(),
+                "repeat": args.repeat,
+                "load_average_before": load_before,
+                "load_average_after": os.getloadavg(),
                 "raw": raw,
                 "cells": cells,
+                "runs": runs,
             },
             indent=2,
         )
@@ -129,14 +120,55 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nwrote {out}")
 
 
+def _serve_and_load(
+    args: argparse.Namespace, setup: str, words: list[str], raw: dict[str, float]
+) -> list[dict[str, Any]]:
+    workers, threads, h11 = _setup(setup)
+    cells = []
+    with ServerProcess(args.index, workers=workers, threads=threads, h11=h11) as server:
+        for kind in ("single", "batch"):
+            requests = _requests(kind, words, args.batch, server.port)
+            _run_cell(server.port, requests, 4, 1.0, 2000)  # warm up
+            for concurrency in args.concurrency:
+                cell = _run_cell(
+                    server.port, requests, concurrency, args.duration, args.max_requests
+                )
+                queries_per_s = cell["requests_per_s"] * (args.batch if kind == "batch" else 1)
+                raw_rate = raw[f"{kind}_threads"]
+                cells.append(
+                    {
+                        "setup": setup,
+                        "workers": workers,
+                        "search_threads": threads,
+                        "stack": "h11+asyncio" if h11 else "httptools+uvloop",
+                        "query": kind,
+                        "concurrency": concurrency,
+                        **cell,
+                        "queries_per_s": queries_per_s,
+                        "raw_queries_per_s": raw_rate,
+                        "service_over_raw": queries_per_s / raw_rate,
+                    }
+                )
+    return cells
+
+
+def _order(args: argparse.Namespace) -> Any:
+    def key(cell: tuple[str, str, int]) -> tuple[int, int, int]:
+        setup, query, concurrency = cell
+        return args.setups.index(setup), query != "single", args.concurrency.index(concurrency)
+
+    return key
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("index", help="Index (or model) directory to serve.")
     parser.add_argument(
-        "--setups", default="w1t4,w1t0,w2t0,w2t4,w1t4-h11", help="Server setups w<W>t<T>[-h11]."
+        "--setups", default="w1t4,w1t0,w2t0,w2t4", help="Server setups w<W>t<T>[-h11]."
     )
     parser.add_argument("--concurrency", default="1,4,16,64", help="Open connections per cell.")
-    parser.add_argument("--duration", type=float, default=4.0, help="Seconds per cell.")
+    parser.add_argument("--duration", type=float, default=3.0, help="Seconds per cell.")
+    parser.add_argument("--repeat", type=int, default=2, help="Passes; each cell's best is kept.")
     parser.add_argument("--max-requests", type=int, default=50_000, help="Answers per cell.")
     parser.add_argument("--batch", type=int, default=32, help="Words per batch request.")
     parser.add_argument("--raw-seconds", type=float, default=2.0, help="Seconds per raw rate.")

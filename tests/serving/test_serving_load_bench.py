@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_load_bench_smoke(planted, tmp_path):
     command = [sys.executable, str(REPO / "bench" / "serving_load.py"), str(planted.index_a)]
     command += ["--setups", "w1t0,w1t2-h11", "--concurrency", "1,4", "--duration", "0.5"]
-    command += ["--raw-seconds", "0.2", "--batch", "8", "--results", str(tmp_path)]
+    command += ["--raw-seconds", "0.3", "--batch", "8", "--repeat", "1", "--results", str(tmp_path)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert "| server | query | conc." in done.stdout

@@ -47,6 +47,7 @@ from pipelines.clicks_parse_criteo import CRITEO_DENSE, CRITEO_SPARSE
 from pipelines.clicks_split import (
     TRAIN,
     VALIDATION,
+    add_histograms,
     find_time_cut,
     partition_time_histogram,
     validation_count,
@@ -279,7 +280,9 @@ class _Job:
             )
             for p in self.parts
         ]
-        return np.sum(self.client.gather(futures), axis=0)
+        # Summed on the workers: the client gets one histogram, not one per partition.
+        total = self._reduce(add_histograms, futures, f"time-histogram-sum-{lo}-{width}")
+        return np.asarray(total.result())
 
     def _finalize(self, plan: FinalizePlan, summaries: list[PartSummary]) -> Counter[str]:
         futures = []

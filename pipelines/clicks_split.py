@@ -77,6 +77,11 @@ def find_time_cut(
             return lo
 
 
+def add_histograms(*histograms: np.ndarray) -> np.ndarray:
+    """Sum of several partitions' histograms (a Dask task of the merge tree)."""
+    return np.sum(histograms, axis=0).astype(np.int64)
+
+
 def partition_time_histogram(parsed: str, lo: int, width: int, bins: int) -> np.ndarray:
     """`histogram` of the impression times of one parsed work file (a Dask task)."""
     table = pq.read_table(parsed, columns=["ex", "time"])

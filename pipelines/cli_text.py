@@ -96,8 +96,6 @@ def text_pipeline(
     from pipelines.dask_cluster import ClusterConfig
     from pipelines.text_pipeline import TextPipelineConfig, run_text_pipeline
 
-    if scheduler is not None and workers is not None:
-        raise ConfigError("workers", workers, "no --workers with --scheduler (the cluster's own)")
     config = TextPipelineConfig(
         inputs=inputs,
         out=out,

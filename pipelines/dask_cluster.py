@@ -47,6 +47,8 @@ class ClusterConfig:
             raise ConfigError("scheduler", self.scheduler, "an address like tcp://host:8786")
         if self.workers is not None and self.workers < 1:
             raise ConfigError("workers", self.workers, "an integer >= 1")
+        if self.workers is not None and self.scheduler is not None:
+            raise ConfigError("workers", self.workers, "no --workers with --scheduler (its own)")
         if self.threads_per_worker < 1:
             raise ConfigError("threads_per_worker", self.threads_per_worker, "an integer >= 1")
         for key in ("connect_timeout_s", "worker_timeout_s"):

@@ -85,11 +85,18 @@ def test_workers_allocate_arrow_memory_with_the_system_allocator():
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("connect_timeout_s", 0), ("worker_timeout_s", -1), ("workers", 0)]
+    ("options", "key"),
+    [
+        ({"connect_timeout_s": 0}, "connect_timeout_s"),
+        ({"worker_timeout_s": -1}, "worker_timeout_s"),
+        ({"workers": 0}, "workers"),
+        ({"workers": 2, "scheduler": "tcp://head:8786"}, "workers"),  # the cluster has its own
+        ({"scheduler": "head:8786"}, "scheduler"),
+    ],
 )
-def test_cluster_config_is_validated(key, value):
-    with pytest.raises(ConfigError, match=key):
-        ClusterConfig(**{key: value})
+def test_cluster_config_is_validated(options, key):
+    with pytest.raises(ConfigError, match=f"^{key}: got "):
+        ClusterConfig(**options)
 
 
 def test_clicks_pipeline_without_v_prints_no_log_lines(tmp_path):

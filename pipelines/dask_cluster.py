@@ -84,7 +84,8 @@ def dask_client(config: ClusterConfig) -> Iterator[object]:
                 len(client.scheduler_info().get("workers", {})),
                 client.dashboard_link,
             )
-            yield client
+            with _worker_deaths_as_errors():
+                yield client
         finally:
             client.close()
         return
@@ -102,10 +103,32 @@ def dask_client(config: ClusterConfig) -> Iterator[object]:
     _set_up_workers(client)
     log.info("started a LocalCluster of %d worker(s); dashboard %s", workers, client.dashboard_link)
     try:
-        yield client
+        with _worker_deaths_as_errors():
+            yield client
     finally:
         client.close()
         cluster.close()
+
+
+@contextlib.contextmanager
+def _worker_deaths_as_errors() -> Iterator[None]:
+    """A task whose workers kept dying (Dask's KilledWorker) as a one-line `PipelineError`.
+
+    Dask reruns the tasks of a worker that died; only a task that was running each time
+    ``distributed.scheduler.allowed-failures`` + 1 workers died fails, nearly always
+    because it needs more memory than a worker may use.
+    """
+    from distributed import KilledWorker
+
+    try:
+        yield
+    except KilledWorker as exc:
+        raise PipelineError(
+            f"task {exc.task!r} was running on {exc.allowed_failures + 1} Dask workers that "
+            "each died (see the workers' logs; most often out of memory): give workers a "
+            "larger --memory-limit, or make the pieces of work smaller (--partition-size, "
+            "--block-size)"
+        ) from None
 
 
 def _set_up_workers(client: Any) -> None:

@@ -114,3 +114,24 @@ def test_clicks_pipeline_without_v_prints_no_log_lines(tmp_path):
     assert lines[0].startswith("embedrec: dask dashboard: http://")
     others = [line for line in lines[1:] if not line.startswith(("parse:", "write:"))]
     assert not others, others
+
+
+@pytest.mark.multiprocess
+def test_a_task_that_keeps_killing_its_workers_is_a_one_line_error():
+    """Dask gives up on a task after ``allowed-failures`` worker deaths (KilledWorker); the
+    pipelines say so in one line naming the likely cause instead of a traceback."""
+    import os
+
+    import dask
+    from distributed import LocalCluster
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(n_workers=1, processes=True, dashboard_address=":0") as cluster,
+    ):
+        config = ClusterConfig(scheduler=cluster.scheduler_address)
+        with pytest.raises(PipelineError) as raised, dask_client(config) as client:
+            client.submit(os._exit, 1, pure=False).result()  # type: ignore[attr-defined]
+    message = str(raised.value)
+    assert "was running on 1 Dask workers that each died" in message
+    assert "--memory-limit" in message and "--partition-size" in message

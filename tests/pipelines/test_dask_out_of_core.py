@@ -6,7 +6,7 @@ The corpus is the shared 100 MB WikiExtractor dump repeated ``COPIES`` times (gz
 concatenated, so each input file is itself a valid ``.gz``), which also gives the exact
 answer: the vocabulary of the single dump with min-count 5 is the one of the big corpus
 with min-count ``5 * COPIES``, every count times ``COPIES``. Measured once for
-docs/dask-cluster.md (figures printed with ``-s``)::
+docs/dask-cluster.md (figures printed with ``-s``; 6-15 minutes on 2 busy cores)::
 
     pytest -m slow tests/pipelines/test_dask_out_of_core.py -s
 """
@@ -25,7 +25,8 @@ import pyarrow.parquet as pq
 import pytest
 from dask_processes import BIN, process_cluster
 
-pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
+# Only `slow` (it starts a real cluster too): `-m multiprocess` stays a one-minute run.
+pytestmark = pytest.mark.slow
 
 WIKI = Path("/work/shared/data/corpus/wiki-en-raw-100mb.wikiextractor.gz")
 COPIES = 30  # 30 x 99.7 MB = 3.0 GB of text

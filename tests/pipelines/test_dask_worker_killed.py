@@ -104,13 +104,13 @@ def world(tmp_path_factory) -> Path:
 
 
 def test_text_pipeline_survives_a_worker_killed_while_tokenizing(tmp_path, world):
-    args: list[object] = ["text-pipeline", world, "--partition-size", "256KiB", "--phrases", "1"]
+    args: list[object] = ["text-pipeline", world, "--partition-size", "64KiB", "--phrases", "1"]
     run_and_kill(tmp_path, [*args, "--json", "--no-progress"], "tokenize_partition", after=3)
 
 
 def test_text_pipeline_survives_a_worker_killed_while_writing(tmp_path, world):
-    args: list[object] = ["text-pipeline", world, "--partition-size", "256KiB"]
-    run_and_kill(tmp_path, [*args, "--json", "--no-progress"], "write_corpus_partition", after=2)
+    args: list[object] = ["text-pipeline", world, "--partition-size", "64KiB"]
+    run_and_kill(tmp_path, [*args, "--json", "--no-progress"], "write_corpus_partition", after=5)
 
 
 def test_clicks_pipeline_survives_a_worker_killed_while_parsing(tmp_path):

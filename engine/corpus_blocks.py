@@ -73,7 +73,8 @@ class TrainingPosition:
     """Where a run stands; saved in every checkpoint and restored on ``--resume``."""
 
     epoch: int = 0
-    block: int = 0  # next block index within the epoch
+    block: int = 0  # first block of the current round within the epoch
+    round_step: int = 0  # steps of the current round already done (a mid-round checkpoint)
     step: int = 0  # optimizer steps (torchrec) or blocks (hogwild) done so far
     words: int = 0  # corpus tokens consumed, summed over ranks (drives the learning rate)
     pairs: int = 0

@@ -80,4 +80,7 @@ def launch(nproc: int, argv: list[str], *, max_restarts: int) -> int:
     ]
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    # Restarted workers hang in init_process_group when they share the rendezvous's TCP
+    # store with the workers they replace (pytorch/pytorch#135712); give each its own.
+    env.setdefault("TORCH_DISABLE_SHARE_RDZV_TCP_STORE", "1")
     return subprocess.call(cmd, env=env)

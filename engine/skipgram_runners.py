@@ -6,13 +6,15 @@
   updates the rows; works on any device and any number of ranks (every rank runs the same
   number of steps per round so the collectives line up).
 
-Both return ``(loss_sum, pairs, steps)`` per block so the training loop does not care which
-one runs.
+Both expose ``rounds(block, lr, stream, first_step)``: the number of steps the block takes
+(agreed by every rank) and an iterator of ``(loss_sum, pairs)`` per step from
+``first_step`` on, so the loop can log and checkpoint between steps, and resume mid-block,
+without caring which kernel runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -28,7 +30,8 @@ from engine.skipgram_model import CONTEXT, NODE, WORD, SkipGramTables
 from engine.torchrec_step import TorchRecSkipGramStep
 from engine.window_batches import build_windows
 
-BlockResult = tuple[float, int, int]
+StepOutcome = tuple[float, int]  # (summed loss, pairs trained)
+BlockPlan = tuple[int, Iterator[StepOutcome]]
 
 
 class HogwildRunner:
@@ -69,19 +72,25 @@ class HogwildRunner:
         self.sig, self.logsig = sigmoid_tables()
         self.threads = threads
 
-    def train(self, block: Block | None, lr: Callable[[float], float], stream: int) -> BlockResult:
-        if block is None or block.num_tokens == 0:
-            return 0.0, 0, 0
+    def rounds(
+        self, block: Block | None, lr: Callable[[float], float], stream: int, first_step: int = 0
+    ) -> BlockPlan:
+        """One step: the whole block."""
+        if block is None or block.num_tokens == 0 or first_step > 0:
+            return 1, iter(())
         if int(block.tokens.max()) >= self.syn0.shape[0] or int(block.tokens.min()) < 0:
             # The compiled kernel does not check bounds; a corrupt corpus must not crash it.
             raise EngineError("the corpus holds word ids outside the vocabulary (corrupt dataset)")
+        return 1, iter([self._train(block, lr, stream)])
+
+    def _train(self, block: Block, lr: Callable[[float], float], stream: int) -> StepOutcome:
         loss, pairs, _kept = train_block(
             block.tokens, block.offsets, self.syn0, self.syn1neg, self.syn1hs, self.keep,
             self.neg_prob, self.neg_alias, self.codes, self.points, self.code_lens,
             self.sig, self.logsig, self.config.window, self.config.negative, self.config.hs,
             lr(0.0), lr(1.0), self.config.seed, stream, self.threads,
         )  # fmt: skip
-        return float(loss), int(pairs), 1
+        return float(loss), int(pairs)
 
 
 class TorchRecRunner:
@@ -115,7 +124,10 @@ class TorchRecRunner:
         )
         self._empty = Block(tokens=np.zeros(0, np.int32), offsets=np.zeros(1, np.int64))
 
-    def train(self, block: Block | None, lr: Callable[[float], float], stream: int) -> BlockResult:
+    def rounds(
+        self, block: Block | None, lr: Callable[[float], float], stream: int, first_step: int = 0
+    ) -> BlockPlan:
+        """Steps of ``batch_size`` windows; the same count on every rank."""
         block = block or self._empty
         windows = build_windows(
             block.tokens, block.offsets, self.keep,
@@ -128,13 +140,14 @@ class TorchRecRunner:
             agreed = torch.tensor([steps], dtype=torch.int64)
             dist.all_reduce(agreed, op=dist.ReduceOp.MAX)
             steps = int(agreed.item())
-        loss_sum, pairs = 0.0, 0
-        for s in range(steps):
-            start = min(len(windows), s * batch)
-            stop = min(len(windows), start + batch)
-            # Every rank must set the same rate: each owns rows that all ranks update.
-            self.tables.set_lr(lr(s / steps))
-            result = self.step.run(windows, start, stop, self.config.seed, stream * 65536 + s)
-            loss_sum += result.loss
-            pairs += result.pairs
-        return loss_sum, pairs, steps
+
+        def run() -> Iterator[StepOutcome]:
+            for s in range(first_step, steps):
+                start = min(len(windows), s * batch)
+                stop = min(len(windows), start + batch)
+                # Every rank must set the same rate: each owns rows that all ranks update.
+                self.tables.set_lr(lr(s / steps))
+                result = self.step.run(windows, start, stop, self.config.seed, stream * 65536 + s)
+                yield result.loss, result.pairs
+
+        return steps, run()

@@ -226,6 +226,12 @@ def train_skipgram(
                 keep=config.keep_checkpoints,
             )
 
+        def checkpoint_due(now: float) -> bool:
+            return (now - last_checkpoint_time >= config.checkpoint_every_seconds) or (
+                config.checkpoint_every_steps is not None
+                and position.step - last_checkpoint_step >= config.checkpoint_every_steps
+            )
+
         try:
             while position.epoch < config.epochs:
                 rounds = _rounds(dataset, config.block_tokens, position.block, ctx.world_size)
@@ -238,27 +244,39 @@ def train_skipgram(
 
                     mine = blocks[ctx.rank] if ctx.rank < len(blocks) else None
                     stream = position.epoch * 1_000_003 + first_block + ctx.rank
-                    loss_sum, pairs, steps = runner.train(mine, lr, stream)
+                    first_step = position.round_step if first_block == position.block else 0
+                    steps, outcomes = runner.rounds(mine, lr, stream, first_step)
+                    for loss_sum, pairs in outcomes:
+                        position.round_step += 1
+                        position.step += 1
+                        position.pairs += pairs
+                        position.loss_sum += loss_sum
+                        done = position.round_step == steps
+                        record = {
+                            "epoch": position.epoch,
+                            "step": position.step,
+                            "words": position.words + (round_words if done else 0),
+                            "progress": (position.words + round_words * position.round_step / steps)
+                            / total_words,
+                        }
+                        run_log.advance(
+                            words=round_words // steps + (round_words % steps if done else 0),
+                            loss_sum=loss_sum,
+                            pairs=pairs,
+                            lr=lr(position.round_step / steps),
+                            record=record,
+                        )
+                        if done:
+                            break  # the round's end is checkpointed below, with its position
+                        now = time.perf_counter()
+                        if _agree(checkpoint_due(now), ctx):
+                            checkpoint_now()  # mid-round: resumes at round_step
+                            last_checkpoint_time, last_checkpoint_step = now, position.step
                     position.block = first_block + len(blocks)
+                    position.round_step = 0
                     position.words += round_words
-                    position.pairs += pairs
-                    position.loss_sum += loss_sum
-                    position.step += steps
-                    record = {
-                        "epoch": position.epoch,
-                        "step": position.step,
-                        "words": position.words,
-                        "progress": position.words / total_words,
-                    }
-                    run_log.advance(
-                        words=round_words, loss_sum=loss_sum, pairs=pairs, lr=lr(1.0), record=record
-                    )
                     now = time.perf_counter()
-                    due = (now - last_checkpoint_time >= config.checkpoint_every_seconds) or (
-                        config.checkpoint_every_steps is not None
-                        and position.step - last_checkpoint_step >= config.checkpoint_every_steps
-                    )
-                    if _agree(due, ctx):
+                    if _agree(checkpoint_due(now), ctx):
                         checkpoint_now()
                         last_checkpoint_time, last_checkpoint_step = now, position.step
                 position.epoch += 1

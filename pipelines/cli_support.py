@@ -32,11 +32,15 @@ def run_cli(
     Returns the exit status instead of raising, so console scripts can ``sys.exit`` it.
     """
     try:
-        group.main(
+        # Without standalone mode click returns (not raises) the code of `ctx.exit(n)` /
+        # `Exit(n)`, e.g. a torchrun launcher passing on its workers' failure.
+        status = group.main(
             args=list(argv) if argv is not None else None,
             prog_name=prog_name,
             standalone_mode=False,
         )
+        if isinstance(status, int) and status != 0:
+            return status
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:

@@ -39,6 +39,12 @@ Examples:
 @click.option("--window", default=5, show_default=True, help="Maximum context radius.")
 @click.option("--negative", default=5, show_default=True, help="Negative samples (0: none).")
 @click.option(
+    "--shared-negatives/--per-pair-negatives",
+    default=True,
+    show_default=True,
+    help="Draw negatives once per centre word (HogBatch) or once per pair (word2vec.c).",
+)
+@click.option(
     "--hs/--no-hs",
     default=False,
     show_default=True,

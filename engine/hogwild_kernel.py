@@ -1,7 +1,8 @@
 """Lock-free (Hogwild) skip-gram SGD, compiled with numba, on the TorchRec tables' memory.
 
 This is word2vec's own update — per (context, centre) pair, negative sampling and/or
-hierarchical softmax, the learning rate decayed linearly — run by ``threads`` threads over
+hierarchical softmax, the learning rate decayed linearly; negatives drawn once per centre
+and shared by its contexts unless ``shared_negatives`` is off — run by ``threads`` threads over
 disjoint sentence ranges of a block, writing straight into the weight tensors that the
 TorchRec EmbeddingCollection owns (numpy views of the fused TBE weights, no copies). It is
 the fast CPU path of a 1-rank run; the ``torchrec`` kernel (DMP lookups, fused optimizer in
@@ -60,6 +61,27 @@ def _dot(
     return f
 
 
+@numba.njit(inline="always", fastmath=True, cache=True)
+def _draw_targets(
+    center: int,
+    negative: int,
+    neg_prob: np.ndarray,
+    neg_alias: np.ndarray,
+    state: np.uint64,
+    targets: np.ndarray,
+) -> tuple[int, np.uint64]:  # pragma: no cover - jitted
+    """targets[0] = centre (label 1), then the negatives that are not the centre."""
+    targets[0] = center
+    count = 1
+    for _ in range(negative):
+        state = lcg_next(state)
+        target = draw_alias(state, neg_prob, neg_alias)
+        if target != center:  # word2vec skips a negative equal to the centre
+            targets[count] = target
+            count += 1
+    return count, state
+
+
 @numba.njit(fastmath=True, cache=True)
 def _train_span(
     buf: np.ndarray,
@@ -77,19 +99,26 @@ def _train_span(
     window: int,
     negative: int,
     hs: bool,
+    shared_negatives: bool,
     lr: float,
     state: np.uint64,
     neu: np.ndarray,
+    targets: np.ndarray,
 ) -> tuple[float, int, np.uint64]:  # pragma: no cover - jitted
     dim = syn0.shape[1]
     loss = 0.0
     pairs = 0
+    n_targets = 0
     for i in range(n):
         center = buf[i]
         state = lcg_next(state)
         shrink = int((state >> np.uint64(33)) % np.uint64(window))
         lo = max(0, i - window + shrink)
         hi = min(n, i + window - shrink + 1)
+        if negative > 0 and shared_negatives:
+            # HogBatch (Ji et al. 2016): one draw of K negatives per centre, shared by its
+            # contexts, so the K+1 output rows stay in cache across the window.
+            n_targets, state = _draw_targets(center, negative, neg_prob, neg_alias, state, targets)
         for c in range(lo, hi):
             if c == i:
                 continue
@@ -100,24 +129,22 @@ def _train_span(
                 for d in range(code_lens[center]):
                     node = points[center, d]
                     f = _dot(syn0, ctx, syn1hs, node, dim)
-                    g, step_loss = _logistic_step(f, 1.0 - codes[center, d], lr, sig, logsig)
+                    step, step_loss = _logistic_step(f, 1.0 - codes[center, d], lr, sig, logsig)
+                    g = np.float32(step)  # float32 keeps the row updates in full SIMD width
                     loss += step_loss
                     for k in range(dim):
                         neu[k] += g * syn1hs[node, k]
                         syn1hs[node, k] += g * syn0[ctx, k]
             if negative > 0:
-                for d in range(negative + 1):
-                    if d == 0:
-                        target = center
-                        label = 1.0
-                    else:
-                        state = lcg_next(state)
-                        target = draw_alias(state, neg_prob, neg_alias)
-                        if target == center:
-                            continue
-                        label = 0.0
+                if not shared_negatives:  # word2vec: fresh negatives for every pair
+                    n_targets, state = _draw_targets(
+                        center, negative, neg_prob, neg_alias, state, targets
+                    )
+                for d in range(n_targets):
+                    target = targets[d]
                     f = _dot(syn0, ctx, syn1neg, target, dim)
-                    g, step_loss = _logistic_step(f, label, lr, sig, logsig)
+                    step, step_loss = _logistic_step(f, 1.0 if d == 0 else 0.0, lr, sig, logsig)
+                    g = np.float32(step)
                     loss += step_loss
                     for k in range(dim):
                         neu[k] += g * syn1neg[target, k]
@@ -146,6 +173,7 @@ def train_block(
     window: int,
     negative: int,
     hs: bool,
+    shared_negatives: bool,
     lr_start: float,
     lr_end: float,
     seed: int,
@@ -157,7 +185,8 @@ def train_block(
     ``tokens`` int32 (N,), ``offsets`` int64 (S+1,): sentence s is
     ``tokens[offsets[s]:offsets[s+1]]``. The learning rate moves linearly from
     ``lr_start`` to ``lr_end`` across the block. ``negative`` = 0 turns negative sampling
-    off (``syn1neg`` may then be empty). Deterministic for ``threads == 1``.
+    off (``syn1neg`` may then be empty). ``shared_negatives`` draws the K negatives once per
+    centre instead of once per pair. Deterministic for ``threads == 1``.
     """
     n_sent = offsets.shape[0] - 1
     total = max(offsets[n_sent] - offsets[0], 1)
@@ -172,6 +201,7 @@ def train_block(
         state = seed_state(seed, stream * 1024 + t)
         buf = np.empty(_SPAN, dtype=np.int32)
         neu = np.empty(dim, dtype=np.float32)
+        targets = np.empty(negative + 1, dtype=np.int64)
         for s in range(s0, s1):
             a = offsets[s]
             b = offsets[s + 1]
@@ -182,7 +212,8 @@ def train_block(
                 kept_counts[t] += n
                 loss, pairs, state = _train_span(
                     buf, n, syn0, syn1neg, syn1hs, neg_prob, neg_alias, codes, points,
-                    code_lens, sig, logsig, window, negative, hs, lr, state, neu,
+                    code_lens, sig, logsig, window, negative, hs, shared_negatives, lr, state,
+                    neu, targets,
                 )  # fmt: skip
                 losses[t] += loss
                 pair_counts[t] += pairs

@@ -42,6 +42,11 @@ class SkipGramConfig:
         dim: embedding width.
         window: maximum window radius; each centre draws its radius in 1..window.
         negative: negative samples per (context, centre) pair; 0 disables.
+        shared_negatives: draw the K negatives once per centre word and share them among its
+            contexts (HogBatch, Ji et al. 2016) instead of once per pair (word2vec.c). The
+            same distribution and count per pair, far fewer random row reads; measured on the
+            17M-word wiki text: equal quality, ~1.8x the speed. The torchrec kernel always
+            shares.
         hs: hierarchical softmax over a Huffman tree of the vocabulary.
         sample: frequent-word subsampling threshold t (word2vec's formula); 0 disables.
         epochs: passes over the corpus.
@@ -63,6 +68,7 @@ class SkipGramConfig:
     dim: int = 100
     window: int = 5
     negative: int = 5
+    shared_negatives: bool = True
     hs: bool = False
     sample: float = 1e-3
     epochs: int = 5
@@ -100,6 +106,8 @@ class SkipGramConfig:
             raise ConfigError("sample", self.sample, "a float in [0, 1), e.g. 1e-3 or 1e-4")
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError("optimizer", self.optimizer, "one of " + ", ".join(OPTIMIZERS))
+        if self.kernel == "torchrec" and not self.shared_negatives:
+            raise ConfigError("shared_negatives", False, "True with the torchrec kernel")
         if self.kernel == "hogwild" and self.optimizer == "rowwise_adagrad":
             raise ConfigError("optimizer", self.optimizer, "sgd with the hogwild kernel")
         if self.lr is not None and not 0.0 < self.lr <= 10.0:

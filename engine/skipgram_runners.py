@@ -88,6 +88,7 @@ class HogwildRunner:
             block.tokens, block.offsets, self.syn0, self.syn1neg, self.syn1hs, self.keep,
             self.neg_prob, self.neg_alias, self.codes, self.points, self.code_lens,
             self.sig, self.logsig, self.config.window, self.config.negative, self.config.hs,
+            self.config.shared_negatives,
             lr(0.0), lr(1.0), self.config.seed, stream, self.threads,
         )  # fmt: skip
         return float(loss), int(pairs)

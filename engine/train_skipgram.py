@@ -76,6 +76,8 @@ def choose_kernel(config: SkipGramConfig, ctx: DistContext) -> str:
             raise ConfigError("kernel", "hogwild", "torchrec with several ranks or fp16/bf16")
         return config.kernel
     simple = ctx.world_size == 1 and ctx.device.type == "cpu" and config.precision == "fp32"
+    if not simple and not config.shared_negatives:
+        raise ConfigError("shared_negatives", False, "True when training on the torchrec kernel")
     return "hogwild" if simple else "torchrec"
 
 

@@ -45,6 +45,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipelines.errors import EmbedrecError
+from serving.api_docs import mount_api_docs
 from serving.config import ServeConfig
 from serving.errors import error_body
 from serving.explorer import build_explorer_router
@@ -91,11 +92,14 @@ def create_app(
         description=DESCRIPTION,
         version=_version(),
         lifespan=_lifespan(reloader),
+        docs_url=None,  # see serving.api_docs: Swagger UI without a CDN
+        redoc_url=None,
     )
     app.state.embedrec = state
     app.state.metrics = metrics
     app.state.reloader = reloader
     _register_error_handlers(app)
+    mount_api_docs(app)
     app.include_router(build_ops_router(state, metrics, reloader))
     app.include_router(build_query_router(state, metrics))
     app.include_router(build_explorer_router())

@@ -36,7 +36,7 @@ REQUEST_ID_HEADER = b"x-request-id"
 _GOOD_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 # Pages a person opens in a browser: a 401 there asks the browser for the token (HTTP Basic,
 # token as password), and the browser then sends it with the page's own API calls.
-BROWSER_PATHS = ("/", "/static/", "/docs", "/redoc")
+BROWSER_PATHS = ("/", "/static/", "/docs")
 
 
 async def send_json(

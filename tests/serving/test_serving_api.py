@@ -140,7 +140,12 @@ def test_explorer_page_and_docs(http):
     assert http.get("/static/secret.txt").json()["error"] == "not_found"
     schema = http.get("/openapi.json").json()
     assert {"/v1/neighbors", "/v1/analogy", "/healthz", "/admin/reload"} <= set(schema["paths"])
-    assert http.get("/docs").status_code == 200
+    docs = http.get("/docs")
+    assert docs.status_code == 200
+    # Swagger UI comes from this server, not a CDN, so /docs works offline.
+    assert "/docs/assets/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower()
+    assert http.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
 
 
 def test_request_id_is_kept_when_sane(http):

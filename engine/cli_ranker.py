@@ -177,7 +177,13 @@ def train_ranker_command(
     from engine.ranker_train import train_ranker
 
     result = train_ranker(
-        data, out, config, resume=resume, overwrite=overwrite, show_progress=progress
+        data,
+        out,
+        config,
+        resume=resume,
+        overwrite=overwrite,
+        show_progress=progress,
+        echo=lambda line: click.echo(line, err=True),
     )
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
         emit(dataclasses.asdict(result), as_json=as_json, human=_train_summary)

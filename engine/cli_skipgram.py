@@ -70,7 +70,10 @@ Examples:
 )
 @click.option("--min-lr", default=0.0001, show_default=True, help="Final learning rate.")
 @click.option(
-    "--batch-size", default=2048, show_default=True, help="Centre words per step (torchrec kernel)."
+    "--batch-size",
+    default=512,
+    show_default=True,
+    help="Centre words per step, over all ranks (torchrec kernel).",
 )
 @click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True)
 @click.option(
@@ -96,6 +99,12 @@ Examples:
     default="fp32",
     show_default=True,
     help="Storage precision of the tables.",
+)
+@click.option(
+    "--qcomms",
+    type=click.Choice(["fp16", "bf16"]),
+    default=None,
+    help="Quantise the embedding all-to-alls between ranks (TorchRec qcomms).",
 )
 @click.option(
     "--checkpoint-every",
@@ -144,7 +153,13 @@ def train_skipgram_command(
     from engine.train_skipgram import train_skipgram
 
     result = train_skipgram(
-        data, out, config, resume=resume, overwrite=overwrite, show_progress=progress
+        data,
+        out,
+        config,
+        resume=resume,
+        overwrite=overwrite,
+        show_progress=progress,
+        echo=lambda line: click.echo(line, err=True),
     )
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
         emit(dataclasses.asdict(result), as_json=as_json, human=_train_summary)

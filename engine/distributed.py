@@ -175,7 +175,9 @@ def format_plan(summary: Mapping[str, Mapping[str, Any]]) -> str:
     """One line per table, for the log and the CLI."""
     lines = []
     for table, info in summary.items():
+        sizes = " + ".join("×".join(str(n) for n in shard["sizes"]) for shard in info["shards"])
         lines.append(
-            f"{table}: {info['sharding_type']} on ranks {info['ranks']} ({info['compute_kernel']})"
+            f"  {table}: {info['sharding_type']} on ranks {info['ranks']} "
+            f"({info['compute_kernel']}), shards {sizes}"
         )
     return "\n".join(lines)

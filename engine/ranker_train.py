@@ -27,6 +27,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,12 +145,14 @@ def train_ranker(
     resume: bool = False,
     overwrite: bool = False,
     show_progress: bool = True,
+    echo: Callable[[str], None] | None = None,
 ) -> RankerTrainResult:
     """Train, checkpoint and export a ranker. Returns the run's figures.
 
     ``resume=True`` continues from the newest whole checkpoint in ``out_dir`` (or starts
     fresh when there is none, so one command line serves torchrun's elastic restarts);
-    ``config.epochs`` may be raised to train further.
+    ``config.epochs`` may be raised to train further. ``echo`` receives the human status
+    lines (the sharding plan) on rank 0.
     """
     dataset = open_click_dataset(dataset_dir)
     out = Path(out_dir)
@@ -178,7 +181,8 @@ def train_ranker(
         prior = position_prior(train, config.max_position) if spec.position else None
         sharded = ShardedRanker.build(spec, config, ctx, position_init=prior)
         if ctx.is_main:
-            log.info("sharding plan:\n%s", format_plan(sharded.plan))
+            plan_text = f"sharding plan ({ctx.world_size} rank(s)):\n" + format_plan(sharded.plan)
+            (echo or log.info)(plan_text)
 
         state: dict[str, Any] = {
             "epoch": 0,

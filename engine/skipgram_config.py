@@ -25,6 +25,7 @@ SHARDING_TYPES: tuple[str, ...] = (
     "data_parallel",
 )
 PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "bf16")
+QCOMMS: tuple[str, ...] = ("fp16", "bf16")
 TABLES: tuple[str, ...] = ("word", "context", "node")
 OPTIMIZERS: tuple[str, ...] = ("auto", "sgd", "rowwise_adagrad")
 # Learning rates that work for each optimizer on word2vec's task: SGD as word2vec/gensim;
@@ -61,6 +62,9 @@ class SkipGramConfig:
             ``torchrec`` (lookups and fused-optimizer backward through DMP; any device, N
             ranks) or ``auto`` (hogwild on a 1-rank CPU run, torchrec otherwise).
         threads: CPU threads (None: all cores).
+        precision: storage type of the tables (fp16/bf16 halve their memory).
+        qcomms: quantise the embedding all-to-alls between ranks (TorchRec qcomms) to this
+            type in both directions; None keeps fp32.
         checkpoint_every_steps / checkpoint_every_seconds: periodic checkpoints (whichever
             comes first; a final checkpoint is always written).
     """
@@ -75,7 +79,7 @@ class SkipGramConfig:
     optimizer: str = "auto"
     lr: float | None = None
     min_lr: float = 0.0001
-    batch_size: int = 2048
+    batch_size: int = 512
     block_tokens: int = 200_000
     seed: int = 1
     device: str = "cpu"
@@ -84,6 +88,7 @@ class SkipGramConfig:
     sharding: str | None = None
     partitions: int | None = None
     precision: str = "fp32"
+    qcomms: str | None = None
     checkpoint_every_steps: int | None = None
     checkpoint_every_seconds: float = 600.0
     keep_checkpoints: int = 2
@@ -124,6 +129,8 @@ class SkipGramConfig:
             _positive_int("threads", self.threads)
         if self.sharding is not None:
             self.sharding_map()  # validates
+        if self.qcomms is not None and self.qcomms not in QCOMMS:
+            raise ConfigError("qcomms", self.qcomms, "one of " + ", ".join(QCOMMS))
         if self.partitions is not None:
             _positive_int("partitions", self.partitions)
         if self.precision not in PRECISIONS:

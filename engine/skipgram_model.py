@@ -82,6 +82,22 @@ def _fused_optimizer(config: SkipGramConfig) -> tuple[type, dict[str, Any]]:
     return torch.optim.SGD, {"lr": lr}
 
 
+def _qcomms(config: SkipGramConfig, ctx: DistContext) -> dict[str, Any] | None:
+    """TorchRec's quantised-communication codecs for ``--qcomms`` (None: fp32 comms)."""
+    if config.qcomms is None:
+        return None
+    from torchrec.distributed.fbgemm_qcomm_codec import (
+        CommType,
+        QCommsConfig,
+        get_qcomm_codecs_registry,
+    )
+
+    kind = CommType(config.qcomms)
+    return get_qcomm_codecs_registry(
+        QCommsConfig(forward_precision=kind, backward_precision=kind), device=ctx.device
+    )
+
+
 def sharding_constraints(config: SkipGramConfig, names: list[str]) -> dict[str, Any]:
     """Planner constraints from the user's hints (``--sharding``, ``--partitions``).
 
@@ -132,7 +148,7 @@ class SkipGramTables:
         optimizer, settings = _fused_optimizer(config)
         apply_optimizer_in_backward(optimizer, collection.parameters(), settings)
         names = table_names(config)
-        sharder = EmbeddingCollectionSharder()
+        sharder = EmbeddingCollectionSharder(qcomm_codecs_registry=_qcomms(config, ctx))
         dmp, plan = shard_module(
             collection,
             ctx,
@@ -216,7 +232,8 @@ class SkipGramTables:
             tensor = sharded.local_shards()[0].tensor
             return tensor.detach().to("cpu", torch.float32).numpy().copy()
         full = torch.empty(0)
-        if self.ctx.is_main:
-            full = torch.empty(tuple(sharded.size()), dtype=torch.float32)
+        if self.ctx.is_main:  # gather in the table's own type (fp16/bf16 too), then widen
+            dtype = sharded.local_shards()[0].tensor.dtype if sharded.local_shards() else None
+            full = torch.empty(tuple(sharded.size()), dtype=dtype or torch.float32)
         sharded.gather(dst=0, out=full if self.ctx.is_main else None)
-        return full.numpy() if self.ctx.is_main else None
+        return full.to(torch.float32).numpy() if self.ctx.is_main else None

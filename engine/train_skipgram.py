@@ -24,9 +24,10 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -48,6 +49,7 @@ from pipelines.text_dataset import TextDataset, open_text_dataset
 
 log = logging.getLogger(__name__)
 CONFIG_FILE = "config.json"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class TrainResult:
     words_per_sec: float
     pairs: int
     steps: int
+    input_seconds: float  # of ``seconds``, spent reading the corpus (the rest: training)
     loss: float | None
     plan: dict[str, Any]
     resumed_from: str | None
@@ -137,11 +140,13 @@ def train_skipgram(
     resume: bool = False,
     overwrite: bool = False,
     show_progress: bool = True,
+    echo: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train, checkpoint and export. Returns the run's figures.
 
     ``resume=True`` continues from the newest whole checkpoint in ``out_dir`` (or starts
     fresh when there is none, so one command line serves torchrun's elastic restarts).
+    ``echo`` receives the human status lines (the sharding plan) on rank 0.
     """
     dataset = open_text_dataset(dataset_dir)
     out = Path(out_dir)
@@ -161,7 +166,10 @@ def train_skipgram(
         assert config.lr is not None  # resolved above
         lr0: float = config.lr
         if ctx.is_main:
-            log.info("sharding plan:\n%s", format_plan(tables.plan))
+            plan_text = f"sharding plan ({ctx.world_size} rank(s), {kernel} kernel):\n" + (
+                format_plan(tables.plan)
+            )
+            (echo or log.info)(plan_text)
 
         position = TrainingPosition()
         resumed_from = None
@@ -214,6 +222,7 @@ def train_skipgram(
             position.pairs,
         )
         seconds_at_start = position.seconds
+        input_timer = [0.0]  # seconds spent waiting for corpus blocks (Parquet reading)
         last_checkpoint_time, last_checkpoint_step = started, position.step
 
         def checkpoint_now() -> None:
@@ -236,7 +245,10 @@ def train_skipgram(
 
         try:
             while position.epoch < config.epochs:
-                rounds = _rounds(dataset, config.block_tokens, position.block, ctx.world_size)
+                rounds = _timed(
+                    _rounds(dataset, config.block_tokens, position.block, ctx.world_size),
+                    input_timer,
+                )
                 for first_block, blocks in rounds:
                     round_words = sum(b.num_tokens for b in blocks)
                     before = position.words
@@ -314,6 +326,7 @@ def train_skipgram(
             seconds=round(elapsed, 3),
             words_per_sec=round((position.words - words_at_start) / max(elapsed, 1e-9), 1),
             pairs=position.pairs - pairs_at_start,
+            input_seconds=round(input_timer[0], 3),
             steps=position.step - steps_at_start,
             loss=run_log.last_loss,
             plan=tables.plan,
@@ -360,6 +373,19 @@ def _rounds(dataset: TextDataset, block_tokens: int, start_block: int, world_siz
             pending = []
     if pending:
         yield first, pending
+
+
+def _timed(items: Iterator[_T], timer: list[float]) -> Iterator[_T]:
+    """Yield from ``items``, adding the time spent producing each one to ``timer[0]``."""
+    while True:
+        start = time.perf_counter()
+        try:
+            item = next(items)
+        except StopIteration:
+            timer[0] += time.perf_counter() - start
+            return
+        timer[0] += time.perf_counter() - start
+        yield item
 
 
 def _agree(flag: bool, ctx: DistContext) -> bool:

@@ -1,6 +1,6 @@
 """Does skip-gram speed hold as the corpus and the vocabulary grow?
 
-    .venv/bin/python bench/skipgram_scaling.py             # ~10 minutes on 2 cores
+    .venv/bin/python bench/skipgram_scaling.py             # ~12 minutes on 2 cores
 
 Two sweeps, hogwild kernel, 2 threads, dim 100, window 5, negative 5, sample 1e-4, 1 epoch
 each (words/s does not depend on the epoch count):
@@ -11,7 +11,9 @@ each (words/s does not depend on the epoch count):
   100k, 500k and 1M word types (built straight into the dataset format).
 
 For each run: corpus words/s, the share of time spent waiting for the Parquet reader
-(``input_seconds`` / training seconds — the profile of the input side), and peak RSS.
+(``input_seconds`` / training seconds — the profile of the input side), and peak RSS; next
+to it gensim on the same sentences (min_count 1, same settings), so a fall in words/s can be
+told apart from one every trainer pays (bigger tables miss the CPU caches more often).
 Prints a markdown table and writes JSON to bench/results/.
 """
 
@@ -27,7 +29,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from skipgram_vs_gensim import REPO, SHARED, _prepare, _run_measured
+from skipgram_vs_gensim import GENSIM_CHILD, PY, REPO, SHARED, _prepare, _run_measured
 
 TOKENS_PER_SENTENCE = 1000
 
@@ -74,6 +76,34 @@ def _zipf_dataset(out: Path, vocab: int, tokens: int, seed: int = 0) -> Path:
     return out
 
 
+def _zipf_sentences(dataset: Path) -> Path:
+    """The Zipf dataset as text (``w<id>`` tokens, 1,000 a line) for gensim."""
+    from pipelines.text_dataset import open_text_dataset
+
+    sentences = dataset / "sentences.txt"
+    if not sentences.exists():
+        ds = open_text_dataset(dataset)
+        with open(sentences, "w") as out:
+            for ids, offsets in ds.iter_batches(rows=1024):
+                for i in range(len(offsets) - 1):
+                    line = ids[offsets[i] : offsets[i + 1]]
+                    out.write(" ".join(f"w{t}" for t in line.tolist()) + "\n")
+    return sentences
+
+
+def _gensim(sentences: Path, work: Path, threads: int) -> dict[str, Any]:
+    child = {
+        **{"dim": 100, "window": 5, "negative": 5, "sample": 1e-4, "epochs": 1, "seed": 1},
+        **{"threads": threads, "corpus": str(sentences), "out": str(work / "gensim-scaling.bin")},
+    }
+    out, _wall, rss = _run_measured([PY, "-c", GENSIM_CHILD, json.dumps(child)])
+    info = json.loads(out.strip().splitlines()[-1])
+    return {
+        "gensim_words_per_sec": info["corpus_words"] / info["train_seconds"],
+        "gensim_peak_rss_mb": rss / 2**20,
+    }
+
+
 def _train(dataset: Path, work: Path, threads: int) -> dict[str, Any]:
     model = work / f"model-{dataset.parent.name}-{dataset.name}"
     cmd = [
@@ -118,7 +148,7 @@ def main() -> None:
         )
         place = work / f"words-{words or 'all'}"
         place.mkdir(parents=True, exist_ok=True)
-        dataset, _ = _prepare(prep, place)
+        dataset, sentences = _prepare(prep, place)
         from pipelines.text_dataset import open_text_dataset
 
         ds = open_text_dataset(dataset)
@@ -128,6 +158,7 @@ def main() -> None:
                 "corpus": f"wiki {ds.total_tokens / 1e6:.1f}M words",
                 "vocab": ds.vocab_size,
                 **_train(dataset, work, args.threads),
+                **_gensim(sentences, work, args.threads),
             }
         )
         print(rows[-1], flush=True)
@@ -142,17 +173,23 @@ def main() -> None:
                 "corpus": f"Zipf {args.vocab_tokens / 1e6:.0f}M tokens",
                 "vocab": ds.vocab_size,
                 **_train(dataset, work, args.threads),
+                **_gensim(_zipf_sentences(dataset), work, args.threads),
             }
         )
         print(rows[-1], flush=True)
 
-    print("\n| sweep | corpus | vocabulary | words/s | reading share | peak RSS MB |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "\n| sweep | corpus | vocabulary | embedrec words/s | gensim words/s | ×gensim "
+        "| reading share | peak RSS MB (embedrec / gensim) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
+        ratio = row["words_per_sec"] / row["gensim_words_per_sec"]
         print(
             f"| {row['sweep']} | {row['corpus']} | {row['vocab']:,} "
-            f"| {row['words_per_sec']:,.0f} | {row['input_share']:.1%} "
-            f"| {row['peak_rss_mb']:.0f} |"
+            f"| {row['words_per_sec']:,.0f} | {row['gensim_words_per_sec']:,.0f} | {ratio:.2f} "
+            f"| {row['input_share']:.1%} "
+            f"| {row['peak_rss_mb']:.0f} / {row['gensim_peak_rss_mb']:.0f} |"
         )
     results = REPO / "bench" / "results"
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -75,6 +75,10 @@ def test_two_ranks_match_one(tmp_path, world, one_rank, sharding, pieces):
         assert abs(mine - theirs) / theirs < 0.08
     accuracy = evaluate_analogies(out, world.questions).accuracy
     single_accuracy = evaluate_analogies(single_dir, world.questions).accuracy
+    print(  # the figures docs/cluster.md quotes (pytest -m multiprocess -s)
+        f"\n{sharding}: final loss {result['loss']:.3f} vs 1 rank {single['loss']:.3f}; "
+        f"analogy {accuracy:.1%} vs {single_accuracy:.1%}"
+    )
     assert accuracy >= single_accuracy - 0.10
 
 

@@ -13,6 +13,7 @@ from engine.run_log import read_metrics
 from engine.skipgram_config import SkipGramConfig
 from engine.train_skipgram import train_skipgram
 from indexes import evaluate_analogies
+from pipelines.errors import ConfigError
 
 
 def _accuracy(model_dir, world) -> float:
@@ -96,3 +97,16 @@ def test_resume_refuses_a_different_shape(tmp_path, world):
             resume=True,
             show_progress=False,
         )
+
+
+def test_fp16_tables_learn_as_well_as_fp32(tmp_path, world):
+    # Measured on this world: fp32 0.97, fp16 0.97 (torchrec kernel, dim 32, 5 epochs).
+    config = SkipGramConfig(dim=32, epochs=5, kernel="torchrec", threads=1, precision="fp16")
+    train_skipgram(world.dataset, tmp_path / "m", config, show_progress=False)
+    assert _accuracy(tmp_path / "m", world) >= 0.8
+
+
+def test_bf16_tables_on_cpu_are_refused_with_the_reason(tmp_path, world):
+    config = SkipGramConfig(dim=16, epochs=1, precision="bf16")
+    with pytest.raises(ConfigError, match="bf16.*--device cuda"):
+        train_skipgram(world.dataset, tmp_path / "m", config, show_progress=False)

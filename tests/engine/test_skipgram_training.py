@@ -108,5 +108,5 @@ def test_fp16_tables_learn_as_well_as_fp32(tmp_path, world):
 
 def test_bf16_tables_on_cpu_are_refused_with_the_reason(tmp_path, world):
     config = SkipGramConfig(dim=16, epochs=1, precision="bf16")
-    with pytest.raises(ConfigError, match="bf16.*--device cuda"):
+    with pytest.raises(ConfigError, match=r"bf16.*--device cuda"):
         train_skipgram(world.dataset, tmp_path / "m", config, show_progress=False)

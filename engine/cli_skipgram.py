@@ -98,7 +98,7 @@ Examples:
     type=click.Choice(PRECISIONS),
     default="fp32",
     show_default=True,
-    help="Storage precision of the tables.",
+    help="Storage precision of the tables (fp16 halves them; bf16 needs --device cuda).",
 )
 @click.option(
     "--qcomms",

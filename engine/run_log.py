@@ -72,12 +72,23 @@ class RunLog:
         if now - self._last_emit >= self.interval_s:
             self.emit(lr=lr, record=record, now=now)
 
-    def emit(self, *, lr: float, record: dict[str, Any], now: float | None = None) -> None:
-        """Write one metrics line for the window since the last one."""
-        if not self.enabled or self._window_pairs == 0:
+    def emit(
+        self,
+        *,
+        lr: float,
+        record: dict[str, Any],
+        now: float | None = None,
+        loss: float | None = None,
+    ) -> None:
+        """Write one metrics line for the window since the last one.
+
+        ``loss`` replaces the window's mean loss (an epoch-end line carries the epoch's).
+        """
+        if not self.enabled or (self._window_pairs == 0 and loss is None):
             return
         now = time.perf_counter() if now is None else now
-        loss = self._window_loss / self._window_pairs
+        if loss is None:
+            loss = self._window_loss / self._window_pairs
         rate = self._window_words / max(now - self._window_start, 1e-9)
         self.last_loss = loss
         self.bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.5f}", refresh=False)

@@ -62,7 +62,7 @@ class SkipGramConfig:
             ``torchrec`` (lookups and fused-optimizer backward through DMP; any device, N
             ranks) or ``auto`` (hogwild on a 1-rank CPU run, torchrec otherwise).
         threads: CPU threads (None: all cores).
-        precision: storage type of the tables (fp16/bf16 halve their memory).
+        precision: storage type of the tables (fp16/bf16 halve their memory; bf16 on CUDA only).
         qcomms: quantise the embedding all-to-alls between ranks (TorchRec qcomms) to this
             type in both directions; None keeps fp32.
         checkpoint_every_steps / checkpoint_every_seconds: periodic checkpoints (whichever

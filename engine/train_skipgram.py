@@ -251,6 +251,9 @@ def train_skipgram(
 
         try:
             while position.epoch < config.epochs:
+                # The epoch's own mean loss (this process's pairs since the epoch began or
+                # the run resumed), for the epoch-end metrics line.
+                epoch_loss_start, epoch_pairs_start = position.loss_sum, position.pairs
                 rounds = _timed(
                     _rounds(dataset, config.block_tokens, position.block, ctx.world_size),
                     input_timer,
@@ -301,8 +304,12 @@ def train_skipgram(
                         last_checkpoint_time, last_checkpoint_step = now, position.step
                 position.epoch += 1
                 position.block = 0
+                epoch_pairs = position.pairs - epoch_pairs_start
                 run_log.emit(
                     lr=linear_lr(lr0, config.min_lr, position.words, total_words),
+                    loss=(position.loss_sum - epoch_loss_start) / epoch_pairs
+                    if epoch_pairs
+                    else None,
                     record={
                         "epoch": position.epoch - 1,
                         "step": position.step,
@@ -334,7 +341,11 @@ def train_skipgram(
             pairs=position.pairs - pairs_at_start,
             input_seconds=round(input_timer[0], 3),
             steps=position.step - steps_at_start,
-            loss=run_log.last_loss,
+            # A run resumed from its final checkpoint trains nothing: report the mean loss
+            # the checkpoint carries instead of none.
+            loss=run_log.last_loss
+            if run_log.last_loss is not None or not position.pairs
+            else position.loss_sum / position.pairs,
             plan=tables.plan,
             resumed_from=resumed_from,
         )
@@ -358,7 +369,7 @@ def train_skipgram(
                     "world_size": ctx.world_size,
                     "device": str(ctx.device),
                     "plan": tables.plan,
-                    "final_loss": run_log.last_loss,
+                    "final_loss": result.loss,
                     "seconds": result.seconds,
                     "words_per_sec": result.words_per_sec,
                 },

@@ -15,7 +15,7 @@ CONSTRAINTS := requirements/constraints-$(DEVICE).txt
 STAMP := $(VENV)/.installed-$(DEVICE)
 PIP := $(PY) -m pip install --disable-pip-version-check -q -c $(CONSTRAINTS)
 TORCH_SOURCE := $(if $(filter cuda,$(DEVICE)),--extra-index-url $(TORCH_INDEX),)
-PACKAGES := engine pipelines indexes serving
+PACKAGES := embedrec engine pipelines indexes serving
 
 .PHONY: install demo test test-all check bench-quality clean-venv
 

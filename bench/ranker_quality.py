@@ -18,7 +18,7 @@ time-last 10% of impressions, the same rows the generator's ``oracle.json`` uses
   (train clicks of the doc) and per-query click-through rate (smoothed train CTR of the
   (query, doc) pair); and the production ranker's logged order, for reference.
 
-Metrics are `pipelines.ranking_metrics`' (AUC over rows, NDCG@10 and MRR per impression on
+Metrics are `embedrec.core.ranking_metrics`' (AUC over rows, NDCG@10 and MRR per impression on
 logged clicks); the last column grades NDCG@10 by the *true* relevance from
 ``truth.parquet`` instead of the sampled clicks. Retrieval: recall@100 of the validation
 clicks among the docs the ANN search over the exported doc vectors returns for the query,
@@ -98,8 +98,8 @@ def _cli(*args: object) -> str:
     import contextlib
     import io
 
-    from pipelines.cli_support import run_cli
-    from serving.cli import root
+    from embedrec.cli import root
+    from embedrec.core.cli_support import run_cli
 
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
@@ -172,8 +172,7 @@ def _truth_relevance(logs: Path, data: Path) -> tuple[np.ndarray, Any]:
     """True relevance of each validation row of the dataset (joined on impression, position)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from pipelines.click_dataset import open_click_dataset
+    from embedrec.pipelines.clicks.dataset import open_click_dataset
 
     rows = open_click_dataset(data).read(split="validation", columns=["impression", "position"])
     truth = pq.read_table(
@@ -192,11 +191,12 @@ def _truth_relevance(logs: Path, data: Path) -> tuple[np.ndarray, Any]:
 
 
 def _table_rows(logs: Path, data: Path, model: Path, report: dict[str, Any]) -> list[dict]:
-    from engine.ranker_batches import load_examples
-    from engine.ranker_eval import baseline_scores
-    from engine.ranker_inference import Ranker
-    from pipelines.click_dataset import open_click_dataset
-    from pipelines.ranking_metrics import ranking_report
+    from embedrec.engine.ranker.batches import load_examples
+    from embedrec.engine.ranker.eval import baseline_scores
+    from embedrec.engine.ranker.inference import Ranker
+    from embedrec.pipelines.clicks.dataset import open_click_dataset
+
+    from embedrec.core.ranking_metrics import ranking_report
 
     oracle = json.loads((logs / "oracle.json").read_text())
     relevance, _ = _truth_relevance(logs, data)
@@ -259,9 +259,9 @@ def _row(name: str, figures: dict[str, Any], relevance_ndcg: float | None = None
 
 def _retrieval(model: Path, data: Path, queries: int) -> dict[str, Any]:
     """Recall@100 of validation clicks: ANN over the doc vectors vs the most clicked docs."""
-    from engine.ranker_inference import Ranker
-    from pipelines.click_dataset import open_click_dataset
-    from serving.ranking_routes import open_doc_index
+    from embedrec.engine.ranker.inference import Ranker
+    from embedrec.pipelines.clicks.dataset import open_click_dataset
+    from embedrec.serving.routes.ranking import open_doc_index
 
     ranker = Ranker.load(model)
     index = open_doc_index(Path(model))

@@ -15,7 +15,7 @@
     # a quick look: one server setup, two concurrency levels
     .venv/bin/python bench/serving_load.py indexes/wiki-hnsw --setups w1t4 --concurrency 1,16
 
-The service runs as its own process (``python -m serving.cli serve``), and this script is
+The service runs as its own process (``python -m embedrec.cli serve``), and this script is
 the load generator: a second process that keeps C HTTP/1.1 connections open over loopback,
 each sending its next request when the last answer arrived (closed loop), for ``--duration``
 seconds or ``--max-requests`` answers per cell, whichever comes first. Queries are words
@@ -61,7 +61,7 @@ K = 10
 
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
-    from indexes import load_index
+    from embedrec.indexes import load_index
 
     index = load_index(args.index)
     rng = np.random.default_rng(args.seed)
@@ -243,7 +243,7 @@ class ServerProcess:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        command = [sys.executable, "-m", "serving.cli", "serve", index, "--port", str(self.port)]
+        command = [sys.executable, "-m", "embedrec.cli", "serve", index, "--port", str(self.port)]
         command += ["--workers", str(workers), "--search-threads", str(threads), "--no-access-log"]
         if h11:
             command += ["--http", "h11", "--loop", "asyncio"]

@@ -38,10 +38,10 @@ def _zipf_dataset(out: Path, vocab: int, tokens: int, seed: int = 0) -> Path:
     """A text dataset of ``tokens`` ids drawn from Zipf(1.0) over ``vocab`` types."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+    from embedrec.pipelines.text.dataset import write_vocab
 
-    from pipelines.artifacts import write_manifest
-    from pipelines.schemas import CORPUS_SCHEMA, TEXT_DATASET_KIND
-    from pipelines.text_dataset import write_vocab
+    from embedrec.core.artifacts import write_manifest
+    from embedrec.core.schemas import CORPUS_SCHEMA, TEXT_DATASET_KIND
 
     if (out / "manifest.json").exists():
         return out
@@ -78,7 +78,7 @@ def _zipf_dataset(out: Path, vocab: int, tokens: int, seed: int = 0) -> Path:
 
 def _zipf_sentences(dataset: Path) -> Path:
     """The Zipf dataset as text (``w<id>`` tokens, 1,000 a line) for gensim."""
-    from pipelines.text_dataset import open_text_dataset
+    from embedrec.pipelines.text.dataset import open_text_dataset
 
     sentences = dataset / "sentences.txt"
     if not sentences.exists():
@@ -149,7 +149,7 @@ def main() -> None:
         place = work / f"words-{words or 'all'}"
         place.mkdir(parents=True, exist_ok=True)
         dataset, sentences = _prepare(prep, place)
-        from pipelines.text_dataset import open_text_dataset
+        from embedrec.pipelines.text.dataset import open_text_dataset
 
         ds = open_text_dataset(dataset)
         rows.append(
@@ -164,7 +164,7 @@ def main() -> None:
         print(rows[-1], flush=True)
     for vocab in (30_000, 100_000, 500_000, 1_000_000):
         dataset = _zipf_dataset(work / f"zipf-{vocab}", vocab, args.vocab_tokens)
-        from pipelines.text_dataset import open_text_dataset
+        from embedrec.pipelines.text.dataset import open_text_dataset
 
         ds = open_text_dataset(dataset)
         rows.append(

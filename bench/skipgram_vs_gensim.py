@@ -125,7 +125,7 @@ def _prepare(args: argparse.Namespace, work: Path) -> tuple[Path, Path]:
         )
     sentences = work / "sentences.txt"
     if not sentences.exists():
-        from pipelines.text_dataset import open_text_dataset
+        from embedrec.pipelines.text.dataset import open_text_dataset
 
         ds = open_text_dataset(dataset)
         tokens = np.array(ds.vocab.tokens, dtype=object)
@@ -137,7 +137,7 @@ def _prepare(args: argparse.Namespace, work: Path) -> tuple[Path, Path]:
 
 
 def _evaluate(model_or_vectors: Path) -> dict[str, float]:
-    from indexes import evaluate_analogies, evaluate_similarity
+    from embedrec.indexes import evaluate_analogies, evaluate_similarity
 
     analogies = evaluate_analogies(
         model_or_vectors, SHARED / "eval" / "questions-words.txt", restrict_vocab=30000
@@ -155,11 +155,11 @@ def _evaluate(model_or_vectors: Path) -> dict[str, float]:
 def _gensim_as_model(vectors: Path, model_dir: Path) -> Path:
     """Wrap gensim's vectors as an embedrec model dir so one evaluator scores both."""
     import numpy as np
+    from embedrec.engine.skipgram.files import SKIPGRAM_MODEL_KIND, write_embeddings
+    from embedrec.pipelines.text.dataset import Vocabulary
     from gensim.models import KeyedVectors
 
-    from engine.model_files import SKIPGRAM_MODEL_KIND, write_embeddings
-    from pipelines.artifacts import write_manifest
-    from pipelines.text_dataset import Vocabulary
+    from embedrec.core.artifacts import write_manifest
 
     kv = KeyedVectors.load_word2vec_format(str(vectors), binary=True)
     model_dir.mkdir(parents=True, exist_ok=True)

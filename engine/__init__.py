@@ -1,8 +1,8 @@
 """embedrec engine package: TorchRec training and the model files it writes.
 
-The click ranker's public API (imported on first use, so ``import engine`` loads no torch):
+The click ranker's public API (imported on first use, so ``import embedrec.engine`` loads no torch):
 
->>> from engine import RankerConfig, train_ranker, evaluate_ranker, Ranker
+>>> from embedrec.engine import RankerConfig, train_ranker, evaluate_ranker, Ranker
 >>> train_ranker("data/clicks", "models/ranker", RankerConfig(epochs=3))   # doctest: +SKIP
 >>> evaluate_ranker("models/ranker", "data/clicks")["with_position"]["auc"]  # doctest: +SKIP
 >>> Ranker.load("models/ranker").rank("cheap flights", ["d17", "d3"])     # doctest: +SKIP
@@ -10,28 +10,36 @@ The click ranker's public API (imported on first use, so ``import engine`` loads
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from embedrec.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from engine.ranker_config import RankerConfig
-    from engine.ranker_eval import evaluate_ranker
-    from engine.ranker_explain import explain_rows
-    from engine.ranker_export import export_doc_embeddings
-    from engine.ranker_inference import RankedDoc, Ranker, RankResult, UnknownDocsError
-    from engine.ranker_train import RankerTrainResult, train_ranker
+    from embedrec.engine.ranker.config import RankerConfig
+    from embedrec.engine.ranker.eval import evaluate_ranker
+    from embedrec.engine.ranker.explain import explain_rows
+    from embedrec.engine.ranker.export import export_doc_embeddings
+    from embedrec.engine.ranker.inference import RankedDoc, Ranker, RankResult, UnknownDocsError
+    from embedrec.engine.ranker.train import RankerTrainResult, train_ranker
+    from embedrec.engine.skipgram.config import SkipGramConfig
+    from embedrec.engine.skipgram.export import export_word2vec
+    from embedrec.engine.skipgram.train import TrainResult, train_skipgram
 
 _PUBLIC = {
-    "RankerConfig": "engine.ranker_config",
-    "evaluate_ranker": "engine.ranker_eval",
-    "explain_rows": "engine.ranker_explain",
-    "export_doc_embeddings": "engine.ranker_export",
-    "RankedDoc": "engine.ranker_inference",
-    "Ranker": "engine.ranker_inference",
-    "RankResult": "engine.ranker_inference",
-    "UnknownDocsError": "engine.ranker_inference",
-    "RankerTrainResult": "engine.ranker_train",
-    "train_ranker": "engine.ranker_train",
+    "RankerConfig": "embedrec.engine.ranker.config",
+    "evaluate_ranker": "embedrec.engine.ranker.eval",
+    "explain_rows": "embedrec.engine.ranker.explain",
+    "export_doc_embeddings": "embedrec.engine.ranker.export",
+    "RankedDoc": "embedrec.engine.ranker.inference",
+    "Ranker": "embedrec.engine.ranker.inference",
+    "RankResult": "embedrec.engine.ranker.inference",
+    "UnknownDocsError": "embedrec.engine.ranker.inference",
+    "RankerTrainResult": "embedrec.engine.ranker.train",
+    "train_ranker": "embedrec.engine.ranker.train",
+    "SkipGramConfig": "embedrec.engine.skipgram.config",
+    "export_word2vec": "embedrec.engine.skipgram.export",
+    "TrainResult": "embedrec.engine.skipgram.train",
+    "train_skipgram": "embedrec.engine.skipgram.train",
 }
 
 __all__ = [
@@ -40,22 +48,16 @@ __all__ = [
     "Ranker",
     "RankerConfig",
     "RankerTrainResult",
+    "SkipGramConfig",
+    "TrainResult",
     "UnknownDocsError",
     "evaluate_ranker",
     "explain_rows",
     "export_doc_embeddings",
+    "export_word2vec",
     "train_ranker",
+    "train_skipgram",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'engine' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC))
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

@@ -1,14 +1,14 @@
-"""``python -m engine``: the engine's commands alone, for torchrun.
+"""``python -m embedrec.engine``: the engine's commands alone, for torchrun.
 
-torchrun --nproc-per-node 2 -m engine train skipgram data/wiki --out models/wiki
+torchrun --nproc-per-node 2 -m embedrec.engine train skipgram data/wiki --out models/wiki
 """
 
 import sys
 
 import click
+from embedrec.engine.cli import register
 
-from engine.cli import register
-from pipelines.cli_support import configure_logging, run_cli
+from embedrec.core.cli_support import configure_logging, run_cli
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,4 +19,4 @@ def engine_root(verbose: int) -> None:
 
 
 register(engine_root)
-sys.exit(run_cli(engine_root, prog_name="python -m engine"))
+sys.exit(run_cli(engine_root, prog_name="python -m embedrec.engine"))

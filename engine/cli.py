@@ -6,11 +6,11 @@
 from __future__ import annotations
 
 import click
-
-from engine import cli_ranker, cli_skipgram
+from embedrec.engine.ranker import cli as cli_ranker
+from embedrec.engine.skipgram import cli as cli_skipgram
 
 
 def register(root: click.Group) -> None:
-    """Add this package's commands to the ``embedrec`` group (or ``python -m engine``)."""
+    """Add this package's commands to the ``embedrec`` group (or ``python -m embedrec.engine``)."""
     for module in (cli_skipgram, cli_ranker):
         module.register(root)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.errors import ArtifactError, EmbedrecError
+from embedrec.core.errors import ArtifactError, EmbedrecError
 
 
 class EngineError(EmbedrecError):

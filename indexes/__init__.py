@@ -1,6 +1,6 @@
 """embedrec indexes: FAISS indexes over word vectors — neighbours, analogies, evaluation.
 
->>> from indexes import IndexConfig, build_index, load_index
+>>> from embedrec.indexes import IndexConfig, build_index, load_index
 >>> build_index("models/wiki", "indexes/wiki", IndexConfig(kind="auto"))  # doctest: +SKIP
 >>> index = load_index("indexes/wiki")              # or a model dir: exact, in memory
 >>> index.neighbors("shark", k=5)
@@ -8,56 +8,62 @@
 >>> evaluate_analogies(index, "questions-words.txt").accuracy
 >>> evaluate_similarity("models/wiki", "wordsim353.tsv").spearman
 
-Names are imported on first use, so ``import indexes`` loads neither FAISS nor pyarrow.
+Names are imported on first use, so ``import embedrec.indexes`` loads neither FAISS nor pyarrow.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from embedrec.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from indexes.build import BuildReport, build_index
-    from indexes.config import KINDS, METRICS, IndexConfig, IndexPlan, plan_index
-    from indexes.errors import IndexBuildError, UnknownWordError
-    from indexes.eval_files import read_analogy_questions, read_word_pairs
-    from indexes.evaluate import (
+    from embedrec.indexes.build import BuildReport, build_index
+    from embedrec.indexes.config import KINDS, METRICS, IndexConfig, IndexPlan, plan_index
+    from embedrec.indexes.errors import IndexBuildError, UnknownWordError
+    from embedrec.indexes.eval_files import read_analogy_questions, read_word_pairs
+    from embedrec.indexes.evaluate import (
         AnalogyReport,
         SectionScore,
         SimilarityReport,
         evaluate_analogies,
         evaluate_similarity,
     )
-    from indexes.index_dir import INDEX_FILE, INDEX_KIND, exact_index_from_model, load_index
-    from indexes.plot import PcaPlot, plot_pca
-    from indexes.word_index import ANALOGY_METHODS, ScoredWord, WordIndex
+    from embedrec.indexes.index_dir import (
+        INDEX_FILE,
+        INDEX_KIND,
+        exact_index_from_model,
+        load_index,
+    )
+    from embedrec.indexes.plot import PcaPlot, plot_pca
+    from embedrec.indexes.word_index import ANALOGY_METHODS, ScoredWord, WordIndex
 
 _PUBLIC = {
-    "BuildReport": "indexes.build",
-    "build_index": "indexes.build",
-    "KINDS": "indexes.config",
-    "METRICS": "indexes.config",
-    "IndexConfig": "indexes.config",
-    "IndexPlan": "indexes.config",
-    "plan_index": "indexes.config",
-    "IndexBuildError": "indexes.errors",
-    "UnknownWordError": "indexes.errors",
-    "read_analogy_questions": "indexes.eval_files",
-    "read_word_pairs": "indexes.eval_files",
-    "AnalogyReport": "indexes.evaluate",
-    "SectionScore": "indexes.evaluate",
-    "SimilarityReport": "indexes.evaluate",
-    "evaluate_analogies": "indexes.evaluate",
-    "evaluate_similarity": "indexes.evaluate",
-    "INDEX_FILE": "indexes.index_dir",
-    "INDEX_KIND": "indexes.index_dir",
-    "exact_index_from_model": "indexes.index_dir",
-    "load_index": "indexes.index_dir",
-    "PcaPlot": "indexes.plot",
-    "plot_pca": "indexes.plot",
-    "ANALOGY_METHODS": "indexes.word_index",
-    "ScoredWord": "indexes.word_index",
-    "WordIndex": "indexes.word_index",
+    "BuildReport": "embedrec.indexes.build",
+    "build_index": "embedrec.indexes.build",
+    "KINDS": "embedrec.indexes.config",
+    "METRICS": "embedrec.indexes.config",
+    "IndexConfig": "embedrec.indexes.config",
+    "IndexPlan": "embedrec.indexes.config",
+    "plan_index": "embedrec.indexes.config",
+    "IndexBuildError": "embedrec.indexes.errors",
+    "UnknownWordError": "embedrec.indexes.errors",
+    "read_analogy_questions": "embedrec.indexes.eval_files",
+    "read_word_pairs": "embedrec.indexes.eval_files",
+    "AnalogyReport": "embedrec.indexes.evaluate",
+    "SectionScore": "embedrec.indexes.evaluate",
+    "SimilarityReport": "embedrec.indexes.evaluate",
+    "evaluate_analogies": "embedrec.indexes.evaluate",
+    "evaluate_similarity": "embedrec.indexes.evaluate",
+    "INDEX_FILE": "embedrec.indexes.index_dir",
+    "INDEX_KIND": "embedrec.indexes.index_dir",
+    "exact_index_from_model": "embedrec.indexes.index_dir",
+    "load_index": "embedrec.indexes.index_dir",
+    "PcaPlot": "embedrec.indexes.plot",
+    "plot_pca": "embedrec.indexes.plot",
+    "ANALOGY_METHODS": "embedrec.indexes.word_index",
+    "ScoredWord": "embedrec.indexes.word_index",
+    "WordIndex": "embedrec.indexes.word_index",
 }
 
 __all__ = [
@@ -89,14 +95,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'indexes' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC))
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

@@ -7,7 +7,7 @@ Index directory::
     manifest.json    kind "index": dim, metric, factory, normalisation, search parameters,
                      recall@10 against exact search (approximate kinds), source model
 
-Steps: plan the factory string (`indexes.config`), train on a seeded sample where the kind
+Steps: plan the factory string (`embedrec.indexes.config`), train on a seeded sample where the kind
 needs it, add the vectors in chunks from the memory-mapped table (normalised for cosine),
 then, for approximate kinds, measure recall@10 on a seeded sample of words and tune
 efSearch / nprobe until it reaches the target.
@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from engine.model_files import EMBEDDINGS_FILE, Embeddings, load_embeddings
-from indexes.config import RECALL_K, IndexConfig, IndexPlan, plan_index
-from indexes.errors import IndexBuildError, faiss_message
-from indexes.faiss_support import (
+from embedrec.engine.skipgram.files import EMBEDDINGS_FILE, Embeddings, load_embeddings
+from embedrec.indexes.config import RECALL_K, IndexConfig, IndexPlan, plan_index
+from embedrec.indexes.errors import IndexBuildError, faiss_message
+from embedrec.indexes.faiss_support import (
     check_reconstruct,
     create_index,
     enable_reconstruct,
@@ -40,8 +39,8 @@ from indexes.faiss_support import (
     stored_vectors,
     tunable_parameter,
 )
-from indexes.index_dir import INDEX_FILE, INDEX_KIND
-from indexes.recall import (
+from embedrec.indexes.index_dir import INDEX_FILE, INDEX_KIND
+from embedrec.indexes.recall import (
     GroundTruth,
     TuningResult,
     drop_self,
@@ -50,9 +49,10 @@ from indexes.recall import (
     sample_ids,
     tune_parameter,
 )
-from indexes.sharded import ShardedIndex, check_shard_count, shard_ranges
-from indexes.vector_chunks import iter_prepared_chunks, normalize_rows, take_rows
-from pipelines.artifacts import (
+from embedrec.indexes.sharded import ShardedIndex, check_shard_count, shard_ranges
+from embedrec.indexes.vector_chunks import iter_prepared_chunks, normalize_rows, take_rows
+
+from embedrec.core.artifacts import (
     atomic_path,
     check_output_dir,
     fingerprint,
@@ -60,8 +60,8 @@ from pipelines.artifacts import (
     write_bytes,
     write_manifest,
 )
-from pipelines.errors import ArtifactError
-from pipelines.schemas import VOCAB_FILE
+from embedrec.core.errors import ArtifactError
+from embedrec.core.schemas import VOCAB_FILE
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def build_index(
     Refuses an existing non-empty ``out`` unless ``overwrite``. Memory: the index plus one
     chunk of ``config.chunk_rows`` vectors (and the training sample); the embeddings are
     read from their file in chunks, never loaded whole. ``shards`` > 1 splits the index
-    into that many files over contiguous id ranges (`indexes.sharded`), trained once.
+    into that many files over contiguous id ranges (`embedrec.indexes.sharded`), trained once.
     """
     config = config or IndexConfig()
     started = time.perf_counter()

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+from embedrec.indexes.config import METRICS
 
-from indexes.config import METRICS
-from pipelines.cli_support import emit, json_option, subgroup
+from embedrec.core.cli_support import emit, json_option, subgroup
 
 BUILD_EPILOG = """\b
 Examples:
@@ -100,8 +100,8 @@ def build(
     model: Path, out: Path, shards: int, overwrite: bool, as_json: bool, **options: Any
 ) -> None:
     """Build an exact or approximate FAISS index over MODEL's word vectors."""
-    from indexes.build import build_index
-    from indexes.config import IndexConfig
+    from embedrec.indexes.build import build_index
+    from embedrec.indexes.config import IndexConfig
 
     config = IndexConfig(**{k: v for k, v in options.items() if v is not None})
     report = build_index(
@@ -152,7 +152,7 @@ def analogies(
     source: Path, questions: Path, restrict_vocab: int, method: str, as_json: bool
 ) -> None:
     """Analogy accuracy of MODEL|INDEX (word2vec compute-accuracy / gensim semantics)."""
-    from indexes.evaluate import evaluate_analogies
+    from embedrec.indexes.evaluate import evaluate_analogies
 
     report = evaluate_analogies(source, questions, restrict_vocab=restrict_vocab, method=method)
     emit(report.to_dict(), as_json=as_json, human=_analogies_text)
@@ -187,7 +187,7 @@ def _analogies_text(report: dict[str, Any]) -> str:
 @json_option
 def similarity(source: Path, pairs: Path, as_json: bool) -> None:
     """Spearman correlation of MODEL|INDEX cosines with human similarity scores."""
-    from indexes.evaluate import evaluate_similarity
+    from embedrec.indexes.evaluate import evaluate_similarity
 
     report = evaluate_similarity(source, pairs)
     emit(report.to_dict(), as_json=as_json, human=_similarity_text)
@@ -221,7 +221,7 @@ def pca(
     source: Path, more_words: tuple[str, ...], words: tuple[str, ...], out: Path, title: str | None
 ) -> None:
     """2-D PCA scatter of chosen words' vectors, written as a PNG."""
-    from indexes.plot import plot_pca
+    from embedrec.indexes.plot import plot_pca
 
     chosen = [w for value in (*words, *more_words) for w in value.replace(",", " ").split()]
     result = plot_pca(source, chosen, out, title=title)

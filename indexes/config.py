@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.errors import ConfigError
+from embedrec.core.errors import ConfigError
 
 KINDS = ("auto", "flat", "hnsw", "ivf-flat", "ivf-pq", "fp16", "sq8")
 METRICS = ("cosine", "ip", "l2")

@@ -3,7 +3,7 @@
 >>> raise UnknownWordError("xyzzy", vocab_size=71290, suggestion="xyz")
 Traceback (most recent call last):
 ...
-indexes.errors.UnknownWordError: unknown word 'xyzzy': not in the 71,290-word vocabulary; \
+embedrec.indexes.errors.UnknownWordError: unknown word 'xyzzy': not in the 71,290-word vocabulary; \
 did you mean 'xyz'?
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from pipelines.errors import EmbedrecError
+from embedrec.core.errors import EmbedrecError
 
 
 class UnknownWordError(EmbedrecError, LookupError):

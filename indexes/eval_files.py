@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.errors import InputError
+from embedrec.core.errors import InputError
 
 Question = tuple[str, str, str, str]
 

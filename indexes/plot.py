@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from embedrec.engine.skipgram.files import Embeddings
+from embedrec.indexes.vector_source import open_vectors
+from embedrec.indexes.vocab_lookup import VocabLookup
+from embedrec.indexes.word_index import WordIndex
 
-from engine.model_files import Embeddings
-from indexes.vector_source import open_vectors
-from indexes.vocab_lookup import VocabLookup
-from indexes.word_index import WordIndex
-from pipelines.artifacts import atomic_path
-from pipelines.errors import ConfigError
+from embedrec.core.artifacts import atomic_path
+from embedrec.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from indexes.faiss_support import faiss_metric, higher_is_better
-from indexes.vector_chunks import iter_prepared_chunks, take_rows
+from embedrec.indexes.faiss_support import faiss_metric, higher_is_better
+from embedrec.indexes.vector_chunks import iter_prepared_chunks, take_rows
 
 log = logging.getLogger(__name__)
 

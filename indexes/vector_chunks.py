@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.errors import ArtifactError
+from embedrec.core.errors import ArtifactError
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-
-from engine.model_files import EMBEDDINGS_FILE, Embeddings, load_embeddings
-from indexes.index_dir import INDEX_KIND, artifact_kind, load_index
-from indexes.vector_chunks import iter_row_chunks, take_rows
-from indexes.word_index import WordIndex
+from embedrec.engine.skipgram.files import EMBEDDINGS_FILE, Embeddings, load_embeddings
+from embedrec.indexes.index_dir import INDEX_KIND, artifact_kind, load_index
+from embedrec.indexes.vector_chunks import iter_row_chunks, take_rows
+from embedrec.indexes.word_index import WordIndex
 
 
 class VectorSource(Protocol):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
-from indexes.errors import UnknownWordError
+from embedrec.indexes.errors import UnknownWordError
 
 # Suggestions come from the most frequent words only: difflib over a million tokens would
 # make a typo cost seconds.

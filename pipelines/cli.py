@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import click
-
-from pipelines import cli_clickgen, cli_clicks, cli_text, cli_world
+from embedrec.pipelines.clicks import cli as cli_clicks
+from embedrec.pipelines.synthetic.clicks import cli as cli_clickgen
+from embedrec.pipelines.synthetic.text import cli as cli_world
+from embedrec.pipelines.text import cli as cli_text
 
 
 def register(root: click.Group) -> None:

@@ -8,9 +8,9 @@ Routes: ``/v1/neighbors`` (GET, POST), ``/v1/analogy``, ``/v1/vector``, ``/v1/ma
 
 Ranker hook (``embedrec serve INDEX --ranker MODEL``)
 ------------------------------------------------------
-Only when ``config.ranker`` is set, `create_app` imports ``serving.ranking_routes`` and
+Only when ``config.ranker`` is set, `create_app` imports ``embedrec.serving.routes.ranking`` and
 calls ``app.include_router(build_ranking_router(state))``. ``state`` is the app's
-`serving.state.ServiceState`:
+`embedrec.serving.state.ServiceState`:
 
 * ``state.current()`` → `IndexSnapshot` (``.index``: the `indexes.WordIndex`, ``.path``,
   ``.generation``): one lock-free read; take it once per request and use it to the end, so a
@@ -39,23 +39,23 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
+from embedrec.serving.config import ServeConfig
+from embedrec.serving.errors import error_body
+from embedrec.serving.metrics import ServiceMetrics
+from embedrec.serving.middleware import AuthMiddleware, BodyLimitMiddleware, ObserveMiddleware
+from embedrec.serving.reload_sync import ReloadBroadcast
+from embedrec.serving.reloader import Reloader
+from embedrec.serving.routes.api_docs import mount_api_docs
+from embedrec.serving.routes.explorer import build_explorer_router
+from embedrec.serving.routes.ops import build_ops_router
+from embedrec.serving.routes.query import build_query_router
+from embedrec.serving.state import ServiceState
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pipelines.errors import EmbedrecError
-from serving.api_docs import mount_api_docs
-from serving.config import ServeConfig
-from serving.errors import error_body
-from serving.explorer import build_explorer_router
-from serving.metrics import ServiceMetrics
-from serving.middleware import AuthMiddleware, BodyLimitMiddleware, ObserveMiddleware
-from serving.ops_routes import build_ops_router
-from serving.query_routes import build_query_router
-from serving.reload_sync import ReloadBroadcast
-from serving.reloader import Reloader
-from serving.state import ServiceState
+from embedrec.core.errors import EmbedrecError
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def create_app(
         description=DESCRIPTION,
         version=_version(),
         lifespan=_lifespan(reloader),
-        docs_url=None,  # see serving.api_docs: Swagger UI without a CDN
+        docs_url=None,  # see embedrec.serving.routes.api_docs: Swagger UI without a CDN
         redoc_url=None,
     )
     app.state.embedrec = state
@@ -104,7 +104,7 @@ def create_app(
     app.include_router(build_query_router(state, metrics))
     app.include_router(build_explorer_router())
     if config.ranker:
-        from serving.ranking_routes import build_ranking_router
+        from embedrec.serving.routes.ranking import build_ranking_router
 
         app.include_router(build_ranking_router(state))
 
@@ -127,7 +127,7 @@ def create_app(
 
 def app_from_environment() -> FastAPI:
     """uvicorn factory for worker processes (``--workers N``): config from the environment."""
-    from serving.server import configure_worker
+    from embedrec.serving.server import configure_worker
 
     config = ServeConfig.from_environment()
     broadcast = configure_worker(config)

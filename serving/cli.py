@@ -1,48 +1,107 @@
-"""The ``embedrec`` console script: every package's commands under one group.
-
-embedrec --help
-embedrec demo --workdir demo-run
-"""
+"""``embedrec serve INDEX``: the HTTP service (FastAPI on uvicorn) over an index directory."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
+from pathlib import Path
 
 import click
+from embedrec.serving.config import EVENT_LOOPS, HTTP_PARSERS, TOKEN_ENV
 
-import engine.cli
-import indexes.cli
-import pipelines.cli
-from pipelines.cli_support import configure_logging, run_cli
-from serving import cli_demo, cli_query, cli_serve
+SERVE_EPILOG = """\b
+Examples:
+  embedrec serve indexes/wiki-hnsw --port 8000
+  curl 'localhost:8000/v1/neighbors?word=shark&k=10'
+  curl 'localhost:8000/v1/analogy?a=italy&b=rome&c=germany'
+  curl -X POST localhost:8000/v1/neighbors -d '{"words": ["car", "river"], "k": 5}'
+  EMBEDREC_TOKEN=s3cret embedrec serve indexes/wiki --host 0.0.0.0 --workers 2
+  curl -H 'Authorization: Bearer s3cret' -X POST localhost:8000/admin/reload \\
+       -d '{"index": "indexes/wiki-v2"}'
+  kill -HUP <pid>        # reload the current index directory in every worker
 
-EPILOG = """\b
-The flow, on real data:
-  embedrec text-pipeline wiki.wikiextractor.gz --out data/wiki
-  embedrec train skipgram data/wiki --out models/wiki --dim 100 --epochs 5
-  embedrec index build models/wiki --out indexes/wiki
-  embedrec query neighbors indexes/wiki shark
-  embedrec query analogy indexes/wiki italy rome germany
+\b
+Listens on 127.0.0.1 unless --host says otherwise. With a token (--token or, better,
+the EMBEDREC_TOKEN environment variable, which `ps` does not show) every endpoint needs
+'Authorization: Bearer TOKEN'; without one, /admin/* endpoints are refused.
+Explorer page at /, OpenAPI at /docs, Prometheus metrics at /metrics.
 """
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True, help="More logging on stderr (-v info, -vv debug).")
-@click.version_option(package_name="embedrec")
-def root(verbose: int) -> None:
-    """embedrec: raw text and click logs to embeddings, indexes and a ranking service."""
-    configure_logging(verbose)
+def register(root: click.Group) -> None:
+    """Add ``serve`` to the ``embedrec`` group."""
+    root.add_command(serve)
 
 
-for _package_cli in (pipelines.cli, engine.cli, indexes.cli, cli_query, cli_serve, cli_demo):
-    _package_cli.register(root)
+@click.command(epilog=SERVE_EPILOG)
+@click.argument("index", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Worker processes, each holding the index (reloads reach all of them).",
+)
+@click.option(
+    "--search-threads",
+    type=int,
+    default=4,
+    show_default=True,
+    help="Searches one worker runs at once in threads (0: on the event loop).",
+)
+@click.option(
+    "--token",
+    envvar=TOKEN_ENV,
+    show_envvar=True,
+    help="Bearer token every request must carry (admin endpoints need it).",
+)
+@click.option("--ranker", type=click.Path(path_type=Path), help="Click-ranker model directory.")
+@click.option(
+    "--max-body-bytes", type=int, default=4 * 1024 * 1024, show_default=True, help="413 beyond."
+)
+@click.option("--max-batch", type=int, default=1024, show_default=True, help="Queries per POST.")
+@click.option("--max-k", type=int, default=1000, show_default=True, help="Largest k accepted.")
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    help="Allow browser pages from this origin to call the API (repeatable; none by default).",
+)
+@click.option(
+    "--access-log/--no-access-log", default=True, show_default=True, help="One line per request."
+)
+@click.option(
+    "--omp-threads",
+    type=int,
+    default=1,
+    show_default=True,
+    help="OpenMP threads per FAISS search (requests run in parallel instead).",
+)
+@click.option(
+    "--http",
+    type=click.Choice(HTTP_PARSERS),
+    default="auto",
+    show_default=True,
+    help="HTTP parser (auto: httptools when installed).",
+)
+@click.option(
+    "--loop",
+    type=click.Choice(EVENT_LOOPS),
+    default="auto",
+    show_default=True,
+    help="Event loop (auto: uvloop when installed).",
+)
+def serve(
+    index: Path, ranker: Path | None, cors_origins: tuple[str, ...], **options: object
+) -> None:
+    """Serve neighbours, analogies and the explorer page over INDEX (index or model dir)."""
+    from embedrec.serving.config import ServeConfig
+    from embedrec.serving.server import serve as run_server
 
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point."""
-    sys.exit(run_cli(root, argv))
-
-
-if __name__ == "__main__":
-    main()
+    config = ServeConfig(
+        index=str(index),
+        ranker=None if ranker is None else str(ranker),
+        cors_origins=tuple(cors_origins),
+        **options,  # type: ignore[arg-type]
+    )
+    run_server(config, announce=lambda line: click.echo(line, err=True))

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import click
 
-from pipelines.cli_support import emit, json_option, subgroup
+from embedrec.core.cli_support import emit, json_option, subgroup
 
 NEIGHBORS_EPILOG = """\b
 Examples:
@@ -58,10 +58,10 @@ def open_queries(
 ) -> WordQueries:
     """The `WordQueries` for a MODEL|INDEX directory, or for the service at ``url``."""
     if url is not None:
-        from serving.client import Client
+        from embedrec.serving.client import Client
 
         return Client(url, token=token, timeout=timeout)
-    from indexes import load_index
+    from embedrec.indexes import load_index
 
     if index is None:
         raise click.UsageError("give an INDEX directory or --url")

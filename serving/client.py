@@ -1,6 +1,6 @@
 """`Client`: the Python client of a running embedrec service, with the library's methods.
 
->>> from serving import Client
+>>> from embedrec.serving import Client
 >>> with Client("http://localhost:8000") as client:                    # doctest: +SKIP
 ...     client.neighbors("shark", k=3)
 ...     client.analogy("italy", "rome", "germany", k=1)
@@ -10,7 +10,7 @@
 Answers are the library's own types (`indexes.ScoredWord`, numpy vectors), and errors the
 library's own exceptions where there is one: an unknown word raises
 `indexes.UnknownWordError` (with the server's suggestion), a bad k `ConfigError`. Service
-errors raise `serving.errors` classes: `AuthenticationError` (401), `ForbiddenError` (403),
+errors raise `embedrec.serving.errors` classes: `AuthenticationError` (401), `ForbiddenError` (403),
 `PayloadTooLargeError` (413), `InvalidIndexError` (a refused reload), `InvalidRequestError`,
 `ServiceUnavailableError` (refused connection, 5xx) and `ServiceTimeoutError`. All are
 `EmbedrecError`s. One `httpx.Client` keeps connections open between calls; connection
@@ -25,11 +25,11 @@ from typing import Any
 
 import httpx
 import numpy as np
+from embedrec.indexes.word_index import ScoredWord
+from embedrec.serving.config import TOKEN_ENV
+from embedrec.serving.errors import ServiceUnavailableError, error_from_answer
 
-from indexes.word_index import ScoredWord
-from pipelines.errors import ConfigError
-from serving.config import TOKEN_ENV
-from serving.errors import ServiceUnavailableError, error_from_answer
+from embedrec.core.errors import ConfigError
 
 DEFAULT_TIMEOUT = 10.0
 

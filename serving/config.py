@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.errors import ConfigError
+from embedrec.core.errors import ConfigError
 
 TOKEN_ENV = "EMBEDREC_TOKEN"
 HTTP_PARSERS = ("auto", "h11", "httptools")

@@ -5,7 +5,7 @@ fields that let the client rebuild the library's own exception:
 
 =====  ===================  ==========================================================
  404   ``unknown_word``     `indexes.UnknownWordError` (``word``, ``suggestion``)
- 422   ``invalid_value``    `pipelines.errors.ConfigError` (``key``, ``value``, ``expected``)
+ 422   ``invalid_value``    `embedrec.core.errors.ConfigError` (``key``, ``value``, ``expected``)
  422   ``invalid_request``  a malformed query or body (FastAPI's validation)
  400   ``bad_request``      a body that is not JSON, a bad header
  401   ``unauthorized``     missing or wrong bearer token
@@ -19,14 +19,14 @@ fields that let the client rebuild the library's own exception:
 >>> raise PayloadTooLargeError("batch of 5000 queries; the limit is 1024")
 Traceback (most recent call last):
 ...
-serving.errors.PayloadTooLargeError: batch of 5000 queries; the limit is 1024 (HTTP 413)
+embedrec.serving.errors.PayloadTooLargeError: batch of 5000 queries; the limit is 1024 (HTTP 413)
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pipelines.errors import ConfigError, EmbedrecError
+from embedrec.core.errors import ConfigError, EmbedrecError
 
 
 class ServiceError(EmbedrecError):
@@ -124,7 +124,7 @@ def error_body(exc: EmbedrecError) -> tuple[int, dict[str, Any]]:
     (e.g. a ranker's ``UnknownDocError`` with 404 / ``unknown_doc``); any other
     `EmbedrecError` is the caller's mistake, 400.
     """
-    from indexes.errors import UnknownWordError
+    from embedrec.indexes.errors import UnknownWordError
 
     if isinstance(exc, ServiceError):
         return exc.http_status, exc.body()
@@ -154,7 +154,7 @@ def error_body(exc: EmbedrecError) -> tuple[int, dict[str, Any]]:
 
 def error_from_answer(status: int, body: Any, request_id: str | None = None) -> EmbedrecError:
     """The exception a client raises for an error answer (inverse of `error_body`)."""
-    from indexes.errors import UnknownWordError
+    from embedrec.indexes.errors import UnknownWordError
 
     if not isinstance(body, dict):
         body = {}

@@ -2,7 +2,7 @@
 access log, bearer-token auth, request-size limits.
 
 Plain ASGI classes rather than Starlette's ``BaseHTTPMiddleware``: they add microseconds,
-not a task per request. Order, outermost first (see `serving.app.create_app`)::
+not a task per request. Order, outermost first (see `embedrec.serving.app.create_app`)::
 
     Observe (request id, metrics, access log) → CORS (only when configured) → Auth
       → BodyLimit → FastAPI's exception handling and routes
@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from serving.metrics import ServiceMetrics, observe_request
+from embedrec.serving.metrics import ServiceMetrics, observe_request
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -30,7 +30,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-access_log = logging.getLogger("serving.access")
+access_log = logging.getLogger("embedrec.serving.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
 _GOOD_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")

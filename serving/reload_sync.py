@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.artifacts import write_json
+from embedrec.core.artifacts import write_json
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ up to ``graceful_shutdown_seconds``).
 Several workers (``--workers N``): the index is loaded once here to check it (and dropped),
 then uvicorn's supervisor starts N worker processes on one shared socket. They share a
 control directory (a temporary directory removed at exit) holding the reload broadcast
-(`serving.reload_sync`) and the Prometheus multiprocess files, so ``/admin/reload`` and
+(`embedrec.serving.reload_sync`) and the Prometheus multiprocess files, so ``/admin/reload`` and
 SIGHUP (to the supervisor or to any worker) reach every worker, and a scrape of
 ``/metrics`` counts all of them.
 
@@ -26,12 +26,12 @@ from collections.abc import Callable
 from typing import Any
 
 import uvicorn
+from embedrec.serving.config import CONFIG_ENV, ServeConfig
+from embedrec.serving.metrics import MULTIPROC_ENV
+from embedrec.serving.reload_sync import ReloadBroadcast
 from uvicorn.supervisors.multiprocess import Multiprocess
 
-from pipelines.errors import ConfigError
-from serving.config import CONFIG_ENV, ServeConfig
-from serving.metrics import MULTIPROC_ENV
-from serving.reload_sync import ReloadBroadcast
+from embedrec.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +39,11 @@ log = logging.getLogger(__name__)
 def serve(config: ServeConfig, *, announce: Callable[[str], None] | None = None) -> None:
     """Serve ``config.index`` until SIGINT/SIGTERM. Raises `EmbedrecError` for a bad index
     before binding; ``announce`` receives one line saying what is served where."""
-    from serving.state import open_snapshot
+    from embedrec.serving.state import open_snapshot
 
     _check_installed(config)
     if config.workers == 1:
-        from serving.app import create_app
+        from embedrec.serving.app import create_app
 
         app = create_app(config)  # a bad index stops here, before any process-wide setting
         configure_worker(config)
@@ -65,7 +65,10 @@ def serve(config: ServeConfig, *, announce: Callable[[str], None] | None = None)
         os.environ[CONFIG_ENV] = worker_config.to_json()
         os.environ[MULTIPROC_ENV] = metrics_dir
         uv_config = _uvicorn_config(
-            "serving.app:app_from_environment", config, factory=True, workers=config.workers
+            "embedrec.serving.app:app_from_environment",
+            config,
+            factory=True,
+            workers=config.workers,
         )
         _announce(announce, description, config)
         _Supervisor(uv_config, sockets=[uv_config.bind_socket()], broadcast=broadcast).run()
@@ -89,7 +92,7 @@ def configure_worker(config: ServeConfig) -> ReloadBroadcast | None:
         # threads that search (OpenMP's setting is per thread).
         faiss.omp_set_num_threads(config.omp_threads)
     # Reloads and refusals are what an operator looks for: INFO and up, whatever -v says.
-    events = logging.getLogger("serving")
+    events = logging.getLogger("embedrec.serving")
     if not events.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -97,7 +100,7 @@ def configure_worker(config: ServeConfig) -> ReloadBroadcast | None:
         events.setLevel(min(events.getEffectiveLevel(), logging.INFO))
         events.propagate = False
     if config.access_log:
-        access = logging.getLogger("serving.access")
+        access = logging.getLogger("embedrec.serving.access")
         if not access.handlers:
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(logging.Formatter("%(asctime)s access %(message)s"))

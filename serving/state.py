@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from indexes.word_index import WordIndex
-from pipelines.errors import ArtifactError, EmbedrecError
-from serving.config import ServeConfig
+from embedrec.indexes.word_index import WordIndex
+from embedrec.serving.config import ServeConfig
+
+from embedrec.core.errors import ArtifactError, EmbedrecError
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def open_snapshot(path: str | Path, generation: int) -> IndexSnapshot:
 
     Raises an `EmbedrecError` (usually `ArtifactError`) naming what is wrong.
     """
-    from indexes import load_index
+    from embedrec.indexes import load_index
 
     started = time.perf_counter()
     resolved = Path(path).expanduser()

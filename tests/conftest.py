@@ -18,8 +18,8 @@ class CliResult:
 @pytest.fixture
 def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     """Run ``embedrec ARGS`` through the real entry point (error boundary included)."""
-    from pipelines.cli_support import run_cli as _run
-    from serving.cli import root
+    from embedrec.cli import root
+    from embedrec.core.cli_support import run_cli as _run
 
     def run(*args: str | object) -> CliResult:
         argv: Sequence[str] = [str(a) for a in args]

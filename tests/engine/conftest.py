@@ -19,9 +19,9 @@ class World:
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     """300k words of the seeded world (planted capitals, family, past tense, plurals)."""
-    from pipelines import TextPipelineConfig, TextWorldConfig, generate_text_world
-    from pipelines.dask_cluster import ClusterConfig
-    from pipelines.text_pipeline import run_text_pipeline
+    from embedrec.pipelines import TextPipelineConfig, TextWorldConfig, generate_text_world
+    from embedrec.pipelines.runtime.dask_cluster import ClusterConfig
+    from embedrec.pipelines.text.pipeline import run_text_pipeline
 
     root = tmp_path_factory.mktemp("world")
     generate_text_world(TextWorldConfig(seed=0, words=300_000), root / "world")

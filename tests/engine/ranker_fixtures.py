@@ -33,8 +33,8 @@ class RankerWorld:
 
 def clicks_dataset(inputs: list[Path], fmt: str, out: Path) -> Path:
     """Run the clicks pipeline in-process (one thread worker: quick and quiet)."""
-    from pipelines import ClicksPipelineConfig, run_clicks_pipeline
-    from pipelines.dask_cluster import ClusterConfig
+    from embedrec.pipelines import ClicksPipelineConfig, run_clicks_pipeline
+    from embedrec.pipelines.runtime.dask_cluster import ClusterConfig
 
     run_clicks_pipeline(
         ClicksPipelineConfig(inputs=tuple(str(p) for p in inputs), format=fmt, out=str(out)),
@@ -44,7 +44,7 @@ def clicks_dataset(inputs: list[Path], fmt: str, out: Path) -> Path:
 
 
 def generate_logs(out: Path, *, seed: int = 3, bad_lines: int = 0, **sizes: int) -> Path:
-    from pipelines import ClickLogConfig, generate_click_logs
+    from embedrec.pipelines import ClickLogConfig, generate_click_logs
 
     settings = {"queries": 200, "docs": 1000, "impressions": 5000, "users": 500, **sizes}
     generate_click_logs(ClickLogConfig(seed=seed, bad_lines=bad_lines, **settings), out)
@@ -75,8 +75,8 @@ def ranker_world(tmp_path_factory: pytest.TempPathFactory) -> RankerWorld:
 
 def train_tiny(data: Path, out: Path, **settings: object) -> object:
     """A small, fast ranker (1 thread, no progress bar)."""
-    from engine.ranker_config import RankerConfig
-    from engine.ranker_train import train_ranker
+    from embedrec.engine.ranker.config import RankerConfig
+    from embedrec.engine.ranker.train import train_ranker
 
     settings = {"threads": 1, "batch_size": 1024, "dim": 16, "mlp": (32,), **settings}
     resume = bool(settings.pop("resume", False))

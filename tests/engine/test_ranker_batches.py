@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ranker_fixtures import ranker_world
-
-from engine.ranker_batches import (
+from embedrec.engine.ranker.batches import (
     Examples,
     batch_rows,
     epoch_order,
@@ -15,10 +13,11 @@ from engine.ranker_batches import (
     make_batch,
     rank_batches,
 )
-from engine.ranker_features import FeatureSpec, discover_features
-from engine.ranker_train import epoch_examples
-from pipelines.click_dataset import open_click_dataset
-from pipelines.clicks_tokens import tokenize_query
+from embedrec.engine.ranker.features import FeatureSpec, discover_features
+from embedrec.engine.ranker.train import epoch_examples
+from embedrec.pipelines.clicks.dataset import open_click_dataset
+from embedrec.pipelines.clicks.tokens import tokenize_query
+from ranker_fixtures import ranker_world
 
 SPEC = FeatureSpec(
     query=True,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from embedrec.pipelines.clicks.dataset import open_click_dataset
 from ranker_fixtures import ranker_world
-
-from pipelines.click_dataset import open_click_dataset
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from embedrec.engine.ranker.config import RankerConfig, parse_widths
 
-from engine.ranker_config import RankerConfig, parse_widths
-from pipelines.errors import ConfigError
+from embedrec.core.errors import ConfigError
 
 
 def test_defaults_round_trip_through_json_dict():

@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from ranker_fixtures import ranker_world
-
-from engine.ranker_batches import load_examples, make_batch
-from engine.ranker_eval import evaluate_ranker
-from engine.ranker_explain import explain_rows
-from engine.ranker_inference import Ranker
-from engine.ranker_model import (
+from embedrec.engine.ranker.batches import load_examples, make_batch
+from embedrec.engine.ranker.eval import evaluate_ranker
+from embedrec.engine.ranker.explain import explain_rows
+from embedrec.engine.ranker.inference import Ranker
+from embedrec.engine.ranker.model import (
     _log1mexp,
     click_loss,
     click_probability,
@@ -19,8 +17,10 @@ from engine.ranker_model import (
     query_tower,
     retrieval_loss,
 )
-from pipelines.artifacts import read_manifest
-from pipelines.click_dataset import open_click_dataset
+from embedrec.pipelines.clicks.dataset import open_click_dataset
+from ranker_fixtures import ranker_world
+
+from embedrec.core.artifacts import read_manifest
 
 
 def test_click_loss_is_the_cross_entropy_of_examined_times_relevance():

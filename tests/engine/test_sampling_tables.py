@@ -6,9 +6,13 @@ import heapq
 
 import numpy as np
 import pytest
-
-from engine.sampling_tables import alias_table, huffman_tree, keep_probabilities, negative_table
-from engine.window_batches import draw_negatives
+from embedrec.engine.skipgram.sampling_tables import (
+    alias_table,
+    huffman_tree,
+    keep_probabilities,
+    negative_table,
+)
+from embedrec.engine.skipgram.window_batches import draw_negatives
 
 
 def test_keep_probability_is_word2vecs_formula():

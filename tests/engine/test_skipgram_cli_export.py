@@ -6,14 +6,13 @@ import json
 
 import numpy as np
 import pytest
-
-from engine.model_files import load_embeddings
+from embedrec.engine.skipgram.files import load_embeddings
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, world):
-    from engine.skipgram_config import SkipGramConfig
-    from engine.train_skipgram import train_skipgram
+    from embedrec.engine.skipgram.config import SkipGramConfig
+    from embedrec.engine.skipgram.train import train_skipgram
 
     out = tmp_path_factory.mktemp("cli") / "model"
     train_skipgram(world.dataset, out, SkipGramConfig(dim=16, epochs=1), show_progress=False)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from embedrec.engine.skipgram.config import SkipGramConfig
 
-from engine.skipgram_config import SkipGramConfig
-from pipelines.errors import ConfigError
+from embedrec.core.errors import ConfigError
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-
-from engine.run_log import read_metrics
-from indexes import evaluate_analogies
+from embedrec.engine.skipgram.progress import read_metrics
+from embedrec.indexes import evaluate_analogies
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.timeout(900)]
 

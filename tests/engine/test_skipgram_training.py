@@ -6,14 +6,14 @@ import shutil
 
 import numpy as np
 import pytest
+from embedrec.engine.runtime.checkpoint import CHECKPOINTS_DIR, latest_checkpoint
+from embedrec.engine.skipgram.config import SkipGramConfig
+from embedrec.engine.skipgram.files import load_embeddings
+from embedrec.engine.skipgram.progress import read_metrics
+from embedrec.engine.skipgram.train import train_skipgram
+from embedrec.indexes import evaluate_analogies
 
-from engine.checkpoint import CHECKPOINTS_DIR, latest_checkpoint
-from engine.model_files import load_embeddings
-from engine.run_log import read_metrics
-from engine.skipgram_config import SkipGramConfig
-from engine.train_skipgram import train_skipgram
-from indexes import evaluate_analogies
-from pipelines.errors import ConfigError
+from embedrec.core.errors import ConfigError
 
 
 def _accuracy(model_dir, world) -> float:
@@ -84,7 +84,7 @@ def test_a_corrupt_checkpoint_is_skipped_for_the_previous_one(tmp_path, world):
 
 
 def test_resume_refuses_a_different_shape(tmp_path, world):
-    from pipelines.errors import ConfigError
+    from embedrec.core.errors import ConfigError
 
     train_skipgram(
         world.dataset, tmp_path / "m", SkipGramConfig(dim=16, epochs=1), show_progress=False

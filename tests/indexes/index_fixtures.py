@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from embedrec.engine.skipgram.files import write_embeddings
+from embedrec.pipelines.text.dataset import Vocabulary
 
-from engine.model_files import write_embeddings
-from pipelines.artifacts import write_manifest
-from pipelines.text_dataset import Vocabulary
+from embedrec.core.artifacts import write_manifest
 
 
 def write_model(directory: Path, vectors: np.ndarray, tokens: Sequence[str]) -> Path:

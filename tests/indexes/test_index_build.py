@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from embedrec.indexes import IndexBuildError, IndexConfig, build_index, load_index
+from embedrec.indexes.index_dir import INDEX_FILE
 from faiss.contrib.datasets import SyntheticDataset
 from index_fixtures import brute_force
 
-from indexes import IndexBuildError, IndexConfig, build_index, load_index
-from indexes.index_dir import INDEX_FILE
-from pipelines.artifacts import read_manifest
-from pipelines.errors import ArtifactError, ConfigError, OutputExistsError
+from embedrec.core.artifacts import read_manifest
+from embedrec.core.errors import ArtifactError, ConfigError, OutputExistsError
 
 VOCAB = 2000
 DIM = 32
@@ -132,7 +132,7 @@ def test_config_is_validated_in_one_place():
     with pytest.raises(ConfigError, match="nlist"):
         IndexConfig(nlist=0)
     with pytest.raises(ConfigError, match="pq_m"):
-        from indexes import plan_index
+        from embedrec.indexes import plan_index
 
         plan_index(IndexConfig(kind="ivf-pq", pq_m=7), vocab_size=10_000, dim=32)
 

@@ -8,7 +8,7 @@ import numpy as np
 from faiss.contrib.datasets import SyntheticDataset
 from index_fixtures import planted_analogies
 
-from pipelines.artifacts import read_manifest
+from embedrec.core.artifacts import read_manifest
 
 
 def _questions(tmp_path, pairs):

@@ -6,10 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from index_fixtures import planted_analogies, unit
-from scipy import stats
-
-from indexes import (
+from embedrec.indexes import (
     IndexConfig,
     build_index,
     evaluate_analogies,
@@ -17,8 +14,11 @@ from indexes import (
     load_index,
     read_analogy_questions,
 )
-from indexes.evaluate import _average_ranks
-from pipelines.errors import ConfigError, InputError
+from embedrec.indexes.evaluate import _average_ranks
+from index_fixtures import planted_analogies, unit
+from scipy import stats
+
+from embedrec.core.errors import ConfigError, InputError
 
 DATA = Path("/work/shared/data/eval")
 needs_data = pytest.mark.skipif(not DATA.exists(), reason="shared evaluation data not present")

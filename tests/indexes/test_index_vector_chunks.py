@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from indexes.vector_chunks import (
+from embedrec.indexes.vector_chunks import (
     iter_prepared_chunks,
     iter_row_chunks,
     normalize_rows,
     read_rows,
     take_rows,
 )
-from pipelines.errors import ArtifactError
+
+from embedrec.core.errors import ArtifactError
 
 
 @pytest.fixture

@@ -8,19 +8,19 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-
-from pipelines.artifacts import write_manifest
-from pipelines.click_dataset import (
+from embedrec.pipelines.clicks.config import ClicksPipelineConfig
+from embedrec.pipelines.clicks.dataset import (
     ClickVocab,
     list_column,
     open_click_dataset,
     read_click_vocab,
     remap_ids,
 )
-from pipelines.clicks_config import ClicksPipelineConfig
-from pipelines.clicks_pipeline import run_clicks_pipeline
-from pipelines.dask_cluster import ClusterConfig
-from pipelines.errors import ArtifactError, ConfigError
+from embedrec.pipelines.clicks.pipeline import run_clicks_pipeline
+from embedrec.pipelines.runtime.dask_cluster import ClusterConfig
+
+from embedrec.core.artifacts import write_manifest
+from embedrec.core.errors import ArtifactError, ConfigError
 
 JSONL = Path(__file__).resolve().parents[1] / "assets" / "clicks" / "impressions.jsonl"
 

@@ -10,15 +10,14 @@ import re
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-
-from pipelines.synthetic_clicks import generate_click_logs
-from pipelines.synthetic_clicks_bad_lines import (
+from embedrec.pipelines.synthetic.clicks.bad_lines import (
     BAD_LINE_KINDS,
     KIND_CYCLE,
     BadLinePlan,
     write_lines,
 )
-from pipelines.synthetic_clicks_config import ClickLogConfig
+from embedrec.pipelines.synthetic.clicks.config import ClickLogConfig
+from embedrec.pipelines.synthetic.clicks.generate import generate_click_logs
 
 CONFIG = ClickLogConfig(queries=60, docs=200, impressions=400, users=50, seed=5, bad_lines=30)
 INTEGER = re.compile(r"-?[0-9]+\Z")

@@ -9,11 +9,10 @@ from collections import defaultdict
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from embedrec.pipelines.synthetic.clicks.config import ClickLogConfig
+from embedrec.pipelines.synthetic.clicks.generate import generate_click_logs
+from embedrec.pipelines.synthetic.clicks.oracle import baseline_scores, oracle_report
 from scipy.stats import mannwhitneyu
-
-from pipelines.synthetic_clicks import generate_click_logs
-from pipelines.synthetic_clicks_config import ClickLogConfig
-from pipelines.synthetic_clicks_oracle import baseline_scores, oracle_report
 
 CONFIG = ClickLogConfig(queries=200, docs=800, impressions=2000, users=300, seed=9)
 

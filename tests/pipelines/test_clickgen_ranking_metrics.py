@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from pipelines.ranking_metrics import (
+from embedrec.core.ranking_metrics import (
     MetricError,
     auc,
     log_loss,

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from pipelines.click_dataset import open_click_dataset
+from embedrec.pipelines.clicks.dataset import open_click_dataset
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "clicks"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from embedrec.pipelines.clicks.inputs import expand_inputs, plan_partitions, read_partition_lines
 
-from pipelines.clicks_inputs import expand_inputs, plan_partitions, read_partition_lines
-from pipelines.errors import InputError
+from embedrec.core.errors import InputError
 
 
 def all_lines(parts):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from pipelines.clicks_parse_aol import AOL_HEADER, parse_aol_line
-from pipelines.clicks_parse_criteo import CRITEO_DENSE, CRITEO_SPARSE, parse_criteo_line
-from pipelines.clicks_parse_jsonl import parse_jsonl_line
-from pipelines.clicks_records import BadLine, parse_iso_time
+from embedrec.pipelines.clicks.parse_aol import AOL_HEADER, parse_aol_line
+from embedrec.pipelines.clicks.parse_criteo import CRITEO_DENSE, CRITEO_SPARSE, parse_criteo_line
+from embedrec.pipelines.clicks.parse_jsonl import parse_jsonl_line
+from embedrec.pipelines.clicks.records import BadLine, parse_iso_time
 
 HOUR_US = 3600 * 10**6
 

@@ -6,10 +6,9 @@ import collections
 
 import numpy as np
 import pytest
-
-from pipelines.clicks_hashing import pair_key, string_hash64
-from pipelines.clicks_negatives import NegativeSampler, merge_pairs
-from pipelines.clicks_split import (
+from embedrec.pipelines.clicks.hashing import pair_key, string_hash64
+from embedrec.pipelines.clicks.negatives import NegativeSampler, merge_pairs
+from embedrec.pipelines.clicks.split import (
     find_time_cut,
     hash_user_validation,
     histogram,
@@ -17,7 +16,7 @@ from pipelines.clicks_split import (
     time_validation,
     validation_count,
 )
-from pipelines.clicks_vocab import merge_counts, order_vocab
+from embedrec.pipelines.clicks.vocab import merge_counts, order_vocab
 
 # --- vocabularies -------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Where jobs run (pipelines.dask_cluster): log levels kept across the distributed import, a
+"""Where jobs run (pipelines.runtime.dask_cluster): log levels kept across the distributed import, a
 scheduler without workers is a clear error, worker set-up, and a CLI run without -v prints
 no Dask log line."""
 
@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from embedrec.pipelines.runtime.dask_cluster import ClusterConfig, dask_client, import_distributed
 
-from pipelines.dask_cluster import ClusterConfig, dask_client, import_distributed
-from pipelines.errors import ConfigError, PipelineError
+from embedrec.core.errors import ConfigError, PipelineError
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 BIN = Path(sys.executable).parent
@@ -24,7 +24,7 @@ def test_importing_distributed_keeps_the_levels_the_application_set():
     code = (
         "import logging\n"
         "logging.getLogger('distributed').setLevel(logging.ERROR)\n"
-        "from pipelines.dask_cluster import import_distributed\n"
+        "from embedrec.pipelines.runtime.dask_cluster import import_distributed\n"
         "import_distributed()\n"
         "print(logging.getLogger('distributed').level,"
         " logging.getLogger('distributed.client').level)\n"

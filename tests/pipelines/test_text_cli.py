@@ -1,4 +1,4 @@
-"""``embedrec text-pipeline`` through the real CLI entry point (pipelines.cli_text)."""
+"""``embedrec text-pipeline`` through the real CLI entry point (embedrec.pipelines.text.cli)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from pipelines.text_dataset import open_text_dataset
+from embedrec.pipelines.text.dataset import open_text_dataset
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "text"
 

@@ -1,4 +1,4 @@
-"""Phrase detection (pipelines.text_phrases) and the --phrases passes of the pipeline."""
+"""Phrase detection (embedrec.pipelines.text.phrases) and the --phrases passes of the pipeline."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from pipelines.dask_cluster import ClusterConfig
-from pipelines.text_dataset import open_text_dataset
-from pipelines.text_encoded import EncodedTokens
-from pipelines.text_phrases import (
+from embedrec.pipelines.runtime.dask_cluster import ClusterConfig
+from embedrec.pipelines.text.dataset import open_text_dataset
+from embedrec.pipelines.text.encoded import EncodedTokens
+from embedrec.pipelines.text.phrases import (
     count_pair_keys,
     greedy_joins,
     merge_pairs,
@@ -24,8 +23,8 @@ from pipelines.text_phrases import (
     score_pairs,
     token_ids,
 )
-from pipelines.text_pipeline import TextPipelineConfig, run_text_pipeline
-from pipelines.text_tokenize import tokenize_line
+from embedrec.pipelines.text.pipeline import TextPipelineConfig, run_text_pipeline
+from embedrec.pipelines.text.tokenize import tokenize_line
 
 
 @pytest.fixture(scope="module")

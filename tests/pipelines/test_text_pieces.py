@@ -8,13 +8,12 @@ import itertools
 import random
 from pathlib import Path
 
+import embedrec.pipelines.text.tasks as text_tasks
 import pyarrow.parquet as pq
 import pytest
-
-import pipelines.text_tasks as text_tasks
-from pipelines.task_runner import remove_stray_temp_files, task_output
-from pipelines.text_encoded import EncodedTokens
-from pipelines.text_partitions import Partition, Segment, read_segment, read_segment_pieces
+from embedrec.pipelines.runtime.task_runner import remove_stray_temp_files, task_output
+from embedrec.pipelines.text.encoded import EncodedTokens
+from embedrec.pipelines.text.partitions import Partition, Segment, read_segment, read_segment_pieces
 
 
 def _messy_text(seed: int) -> bytes:

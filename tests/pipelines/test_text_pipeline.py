@@ -1,4 +1,4 @@
-"""The text pipeline end to end through its public API (pipelines.text_pipeline)."""
+"""The text pipeline end to end through its public API (embedrec.pipelines.text.pipeline)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from embedrec.pipelines.runtime.dask_cluster import ClusterConfig
+from embedrec.pipelines.text.dataset import open_text_dataset
+from embedrec.pipelines.text.pipeline import TextPipelineConfig, run_text_pipeline
 
-from pipelines.dask_cluster import ClusterConfig
-from pipelines.errors import ConfigError, InputError, OutputExistsError, PipelineError
-from pipelines.text_dataset import open_text_dataset
-from pipelines.text_pipeline import TextPipelineConfig, run_text_pipeline
+from embedrec.core.errors import ConfigError, InputError, OutputExistsError, PipelineError
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "text"
 

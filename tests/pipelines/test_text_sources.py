@@ -1,4 +1,4 @@
-"""Input discovery, scanning and partitioning (pipelines.text_sources, text_partitions)."""
+"""Input discovery, scanning and partitioning (embedrec.pipelines.text.sources, text_partitions)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from pipelines.errors import InputError
-from pipelines.text_partitions import (
+from embedrec.pipelines.text.partitions import (
     REJECT_INVALID_UTF8,
     REJECT_NUL_BYTE,
     decode_lines,
     plan_partitions,
     read_segment,
 )
-from pipelines.text_sources import (
+from embedrec.pipelines.text.sources import (
     FORMAT_PLAIN,
     FORMAT_WIKIEXTRACTOR,
     SKIP_BINARY,
@@ -31,6 +29,8 @@ from pipelines.text_sources import (
     discover_inputs,
     scan_input,
 )
+
+from embedrec.core.errors import InputError
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "text"
 

@@ -1,4 +1,4 @@
-"""Tokeniser, sentence splitter and sentence chunking (pipelines.text_tokenize)."""
+"""Tokeniser, sentence splitter and sentence chunking (embedrec.pipelines.text.tokenize)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from pipelines.text_tokenize import chunk_lengths, split_sentences, tokenize, tokenize_line
+from embedrec.pipelines.text.tokenize import chunk_lengths, split_sentences, tokenize, tokenize_line
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "text"
 

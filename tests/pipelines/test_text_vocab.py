@@ -1,4 +1,4 @@
-"""Vocabulary ids, min-count and max-vocab (pipelines.text_counts and the pipeline)."""
+"""Vocabulary ids, min-count and max-vocab (embedrec.pipelines.text.counts and the pipeline)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from pipelines.dask_cluster import ClusterConfig
-from pipelines.text_counts import (
+from embedrec.pipelines.runtime.dask_cluster import ClusterConfig
+from embedrec.pipelines.text.counts import (
     order_vocabulary,
     reduce_token_counts,
     token_buckets,
     write_token_counts,
 )
-from pipelines.text_dataset import open_text_dataset
-from pipelines.text_pipeline import TextPipelineConfig, run_text_pipeline
+from embedrec.pipelines.text.dataset import open_text_dataset
+from embedrec.pipelines.text.pipeline import TextPipelineConfig, run_text_pipeline
 
 # Counts: c 4, a 3, b 3, é 3, d 2, z 1 (ties broken by code point: a < b < é).
 TEXT = "b a c z\nc é a\nb c d é\nd c a b é\n"

@@ -8,19 +8,19 @@ import re
 from pathlib import Path
 
 import pytest
-
-from pipelines import TextWorldConfig, generate_text_world
-from pipelines.artifacts import read_manifest
-from pipelines.errors import ConfigError, OutputExistsError
-from pipelines.synthetic_text import (
+from embedrec.pipelines import TextWorldConfig, generate_text_world
+from embedrec.pipelines.synthetic.text.lexicon import RELATIONS
+from embedrec.pipelines.synthetic.text.tasks import token
+from embedrec.pipelines.synthetic.text.world import (
     CORPUS_FILE,
     QUESTIONS_FILE,
     SIMILARITY_FILE,
     WORLD_FILE,
     WORLD_KIND,
 )
-from pipelines.synthetic_text_lexicon import RELATIONS
-from pipelines.synthetic_text_tasks import token
+
+from embedrec.core.artifacts import read_manifest
+from embedrec.core.errors import ConfigError, OutputExistsError
 
 SECTIONS = ["capital-world", "family", "gram7-past-tense", "gram8-plural"]
 DATA_FILES = [CORPUS_FILE, QUESTIONS_FILE, SIMILARITY_FILE, WORLD_FILE]

@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from pipelines import TextWorldConfig, generate_text_world
+from embedrec.pipelines import TextWorldConfig, generate_text_world
 
 
 @pytest.mark.slow

@@ -6,10 +6,8 @@ import dataclasses
 from random import Random
 
 import pytest
-
-from pipelines import synthetic_text_lexicon as lexicon
-from pipelines import synthetic_text_templates as templates
-from pipelines.synthetic_text_corpus import SentenceSampler
+from embedrec.pipelines.synthetic.text import lexicon, templates
+from embedrec.pipelines.synthetic.text.corpus import SentenceSampler
 
 
 def test_the_shipped_lexicon_is_consistent() -> None:

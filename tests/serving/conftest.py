@@ -47,8 +47,8 @@ StartServer = Callable[..., LiveServer]
 @pytest.fixture
 def start_server() -> Iterator[StartServer]:
     """``start_server(index, **ServeConfig fields)`` → a running `LiveServer` (stopped after)."""
-    from serving.app import create_app
-    from serving.config import ServeConfig
+    from embedrec.serving.app import create_app
+    from embedrec.serving.config import ServeConfig
 
     servers: list[LiveServer] = []
 
@@ -67,8 +67,8 @@ def start_server() -> Iterator[StartServer]:
 @pytest.fixture(scope="module")
 def shared_server(planted: Planted) -> Iterator[LiveServer]:
     """One server over ``planted.index_a`` (no token) for tests that do not change it."""
-    from serving.app import create_app
-    from serving.config import ServeConfig
+    from embedrec.serving.app import create_app
+    from embedrec.serving.config import ServeConfig
 
     app = create_app(ServeConfig(index=str(planted.index_a), access_log=False, max_batch=50))
     server = LiveServer(app).start()

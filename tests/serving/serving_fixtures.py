@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from embedrec.engine.skipgram.files import write_embeddings
+from embedrec.pipelines.text.dataset import Vocabulary
 
-from engine.model_files import write_embeddings
-from pipelines.artifacts import write_manifest
-from pipelines.text_dataset import Vocabulary
+from embedrec.core.artifacts import write_manifest
 
 DIM = 32
 
@@ -49,7 +49,7 @@ def write_model(directory: Path, vectors: np.ndarray, tokens: list[str]) -> Path
 
 
 def build_index_dir(model: Path, out: Path, kind: str = "flat", shards: int = 1) -> Path:
-    from indexes import IndexConfig, build_index
+    from embedrec.indexes import IndexConfig, build_index
 
     build_index(model, out, IndexConfig(kind=kind, recall_queries=100), shards=shards)
     return out

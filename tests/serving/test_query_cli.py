@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from embedrec.engine.skipgram.files import write_embeddings
+from embedrec.pipelines.text.dataset import Vocabulary
 
-from engine.model_files import write_embeddings
-from pipelines.artifacts import write_manifest
-from pipelines.text_dataset import Vocabulary
+from embedrec.core.artifacts import write_manifest
 
 
 @pytest.fixture

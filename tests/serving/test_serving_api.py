@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from indexes import load_index
-from serving.projection import pca_2d
+from embedrec.indexes import load_index
+from embedrec.serving.projection import pca_2d
 
 
 @pytest.fixture(scope="module")

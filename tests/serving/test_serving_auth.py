@@ -109,7 +109,7 @@ def test_token_is_never_shown(guarded):
         health = client.get("/healthz", headers={"authorization": f"Bearer {TOKEN}"})
         assert health.json()["settings"]["token"] == "<set>"
         assert TOKEN not in health.text
-    from serving.config import ServeConfig
+    from embedrec.serving.config import ServeConfig
 
     config = ServeConfig(index="x", token=TOKEN)
     assert TOKEN not in repr(config) and TOKEN not in str(config.public_dict())

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from embedrec.indexes import load_index
 from serving_fixtures import free_port
-
-from indexes import load_index
 
 TOKEN = "serve-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
@@ -30,7 +29,7 @@ class ServeProcess:
         self._stderr = open(stderr_path, "w")  # noqa: SIM115 - closed in stop()
         self.stderr_path = stderr_path
         env = {**os.environ, "EMBEDREC_TOKEN": TOKEN}
-        command = [sys.executable, "-m", "serving.cli", "serve", str(index)]
+        command = [sys.executable, "-m", "embedrec.cli", "serve", str(index)]
         command += ["--port", str(self.port), "--no-access-log", *args]
         self.process = subprocess.Popen(
             command, env=env, stderr=self._stderr, stdout=subprocess.DEVNULL

@@ -6,11 +6,8 @@ import logging
 
 import numpy as np
 import pytest
-from serving_fixtures import free_port
-
-from indexes import UnknownWordError, load_index
-from pipelines.errors import ConfigError, EmbedrecError
-from serving import (
+from embedrec.indexes import UnknownWordError, load_index
+from embedrec.serving import (
     AuthenticationError,
     Client,
     ForbiddenError,
@@ -19,6 +16,9 @@ from serving import (
     ServiceTimeoutError,
     ServiceUnavailableError,
 )
+from serving_fixtures import free_port
+
+from embedrec.core.errors import ConfigError, EmbedrecError
 
 TOKEN = "client-token"
 
@@ -124,7 +124,7 @@ def test_connections_are_reused(start_server, planted):
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
-    access = logging.getLogger("serving.access")
+    access = logging.getLogger("embedrec.serving.access")
     access.addHandler(handler)
     level = access.level
     access.setLevel(logging.INFO)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from embedrec.serving.config import CONFIG_ENV, ServeConfig
 
-from pipelines.errors import ConfigError
-from serving.config import CONFIG_ENV, ServeConfig
+from embedrec.core.errors import ConfigError
 
 
 def test_safe_defaults():

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import httpx
+from embedrec.serving.errors import error_body, error_from_answer
 from fastapi import APIRouter
 from serving_fixtures import live_server
 
-from pipelines.errors import ArtifactError, EmbedrecError
-from serving.errors import error_body, error_from_answer
+from embedrec.core.errors import ArtifactError, EmbedrecError
 
 
 def _error(answer: httpx.Response, status: int, code: str) -> dict:
@@ -153,8 +153,8 @@ def test_no_500_for_garbage(http):
 
 def test_other_routers_share_the_error_mapping(planted):
     """Routes added later (the ranker's) get the same JSON errors without their own handlers."""
-    from serving.app import create_app
-    from serving.config import ServeConfig
+    from embedrec.serving.app import create_app
+    from embedrec.serving.config import ServeConfig
 
     class UnknownDocError(EmbedrecError):
         http_status = 404
@@ -181,8 +181,9 @@ def test_other_routers_share_the_error_mapping(planted):
 
 
 def test_error_mapping_round_trips_to_library_exceptions():
-    from indexes import UnknownWordError
-    from pipelines.errors import ConfigError
+    from embedrec.indexes import UnknownWordError
+
+    from embedrec.core.errors import ConfigError
 
     for error in (
         UnknownWordError("xyzzy", vocab_size=10, suggestion="xyz"),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from serving.projection import pca_2d
+from embedrec.serving.projection import pca_2d
 
 
 def test_pca_matches_covariance_eigenvectors():

@@ -8,8 +8,7 @@ import time
 
 import httpx
 import pytest
-
-from indexes import load_index
+from embedrec.indexes import load_index
 
 TOKEN = "reload-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}

@@ -4,12 +4,11 @@ sharing one control directory, in this process."""
 from __future__ import annotations
 
 import httpx
+from embedrec.serving.app import create_app
+from embedrec.serving.config import ServeConfig
+from embedrec.serving.reload_sync import ReloadBroadcast
+from embedrec.serving.state import ServiceState
 from serving_fixtures import live_server
-
-from serving.app import create_app
-from serving.config import ServeConfig
-from serving.reload_sync import ReloadBroadcast
-from serving.state import ServiceState
 
 TOKEN = "sync-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}

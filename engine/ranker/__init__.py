@@ -1,0 +1,1 @@
+"""embedrec.engine.ranker."""

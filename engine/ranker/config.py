@@ -1,0 +1,196 @@
+"""The one configuration of a ranker training job, validated in one place.
+
+Saved in ``config.json`` beside the model (and in its manifest); ``--resume`` refuses a
+config that changes what the checkpoint's tensors or the data order mean (`SHAPE_FIELDS`).
+
+>>> RankerConfig(dim=32, mlp=(128, 64), epochs=3).mlp                 # doctest: +SKIP
+(128, 64)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from embedrec.core.errors import ConfigError
+
+DEVICES: tuple[str, ...] = ("cpu", "cuda")
+# Optimizers TorchRec can fuse into the table-batched embedding backward.
+TABLE_OPTIMIZERS: tuple[str, ...] = ("rowwise_adagrad", "adagrad", "sgd", "adam")
+DENSE_OPTIMIZERS: tuple[str, ...] = ("adam", "adagrad")
+POSITION_MODES: tuple[str, ...] = ("auto", "on", "off")
+SHARDING_TYPES: tuple[str, ...] = (
+    "table_wise",
+    "column_wise",
+    "row_wise",
+    "table_row_wise",
+    "data_parallel",
+)
+# Fields that change what a checkpoint's tensors (or the data order) mean; a resume keeps them.
+SHAPE_FIELDS: tuple[str, ...] = (
+    "dim",
+    "mlp",
+    "dense_mlp",
+    "position",
+    "max_position",
+    "table_optimizer",
+    "dense_optimizer",
+    "batch_size",
+    "seed",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankerConfig:
+    """Settings of the query-doc click ranker (DLRM-style; see `embedrec.engine.ranker.model`).
+
+    Attributes:
+        dim: width of every embedding table (the interaction takes dot products of them).
+        mlp: hidden widths of the top ReLU MLP over embeddings and their pairwise dots.
+        dense_mlp: hidden widths of the bottom MLP that turns dense features into one
+            ``dim`` vector (only when the dataset has dense features, e.g. Criteo).
+        epochs: passes over the train split (``--resume`` may raise it to train further).
+        batch_size: examples per step and rank (N ranks take N batches per step).
+        table_optimizer, table_lr: optimizer fused into the tables' backward.
+        dense_optimizer, dense_lr: optimizer of the MLPs and the position term.
+        oov_rate: share of ids replaced by id 0 (``<unk>``) while training, so that row
+            learns what "a value this model never saw" means (newer data and serving map
+            unseen values there).
+        retrieval_weight: weight of the in-batch softmax that trains q · v to retrieve a
+            query's clicked docs (`embedrec.engine.ranker.model.retrieval_loss`); 0 turns it off.
+        position: ``on`` learns an examination probability per logged position (P(click)
+            = P(examined | position) × P(click | examined), left out at serving); ``auto``
+            uses it when unclicked train rows carry positions (not for AOL, where only
+            clicks have one, nor Criteo, which has none); ``off`` never.
+        max_position: positions above it share the last examination row.
+        validate: score the validation split after every epoch (metrics.jsonl).
+        warm_start: a skip-gram model directory whose vectors start the token table
+            (tokens matched by string; its dim must equal ``dim``).
+        threads: CPU threads per rank (None: 1 — the ranker's tensors are small and extra
+            OpenMP threads mostly wait; scale out with ranks instead).
+        sharding: planner constraint for every table (None: the planner chooses).
+        checkpoint_every_steps / checkpoint_every_seconds: periodic checkpoints (a final
+            checkpoint is always written).
+    """
+
+    dim: int = 32
+    mlp: tuple[int, ...] = (128, 64)
+    dense_mlp: tuple[int, ...] = (64,)
+    epochs: int = 3
+    batch_size: int = 2048
+    table_optimizer: str = "rowwise_adagrad"
+    table_lr: float = 0.05
+    dense_optimizer: str = "adam"
+    dense_lr: float = 0.002
+    oov_rate: float = 0.01
+    retrieval_weight: float = 0.25
+    position: str = "auto"
+    max_position: int = 20
+    validate: bool = True
+    warm_start: str | None = None
+    seed: int = 1
+    device: str = "cpu"
+    threads: int | None = None
+    sharding: str | None = None
+    checkpoint_every_steps: int | None = None
+    checkpoint_every_seconds: float = 600.0
+    keep_checkpoints: int = 2
+
+    def __post_init__(self) -> None:
+        _positive_int("dim", self.dim)
+        if self.dim % 4:
+            # fbgemm's table-batched kernels store rows in 4-float units.
+            raise ConfigError("dim", self.dim, "a multiple of 4 (e.g. 16, 32, 48, 64)")
+        object.__setattr__(self, "mlp", _widths("mlp", self.mlp))
+        object.__setattr__(self, "dense_mlp", _widths("dense_mlp", self.dense_mlp))
+        _positive_int("epochs", self.epochs)
+        _positive_int("batch_size", self.batch_size)
+        _positive_int("max_position", self.max_position)
+        _positive_int("keep_checkpoints", self.keep_checkpoints)
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError("seed", self.seed, "an integer >= 0")
+        _choice("table_optimizer", self.table_optimizer, TABLE_OPTIMIZERS)
+        _choice("dense_optimizer", self.dense_optimizer, DENSE_OPTIMIZERS)
+        _choice("position", self.position, POSITION_MODES)
+        _choice("device", self.device, DEVICES)
+        if self.sharding is not None:
+            _choice("sharding", self.sharding, SHARDING_TYPES)
+        for key in ("table_lr", "dense_lr"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(key, value, "a number in (0, 10]")
+            if not 0.0 < value <= 10.0:
+                raise ConfigError(key, value, "a number in (0, 10], e.g. 0.05")
+        if isinstance(self.oov_rate, bool) or not isinstance(self.oov_rate, int | float):
+            raise ConfigError("oov_rate", self.oov_rate, "a number in [0, 0.5]")
+        if not 0.0 <= self.oov_rate <= 0.5:
+            raise ConfigError("oov_rate", self.oov_rate, "a number in [0, 0.5], e.g. 0.01")
+        weight = self.retrieval_weight
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not 0 <= weight <= 100
+        ):
+            raise ConfigError("retrieval_weight", weight, "a number in [0, 100], e.g. 0.25")
+        if self.threads is not None:
+            _positive_int("threads", self.threads)
+        if self.checkpoint_every_steps is not None:
+            _positive_int("checkpoint_every_steps", self.checkpoint_every_steps)
+        if not self.checkpoint_every_seconds > 0:
+            raise ConfigError(
+                "checkpoint_every_seconds", self.checkpoint_every_seconds, "a number > 0"
+            )
+        if self.warm_start is not None:
+            object.__setattr__(self, "warm_start", str(self.warm_start))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["mlp"] = list(self.mlp)
+        data["dense_mlp"] = list(self.dense_mlp)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RankerConfig:
+        """Rebuild from ``config.json``; unknown keys are an error naming them."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(unknown[0], data[unknown[0]], "a RankerConfig field")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> RankerConfig:
+        return dataclasses.replace(self, **changes)
+
+
+def parse_widths(key: str, text: str) -> tuple[int, ...]:
+    """``"128,64"`` → ``(128, 64)``; ``""`` → ``()`` (no hidden layer).
+
+    >>> parse_widths("mlp", "256, 64")
+    (256, 64)
+    """
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        return _widths(key, tuple(int(p) for p in parts))
+    except ValueError:
+        raise ConfigError(key, text, "comma-separated layer widths, e.g. 128,64") from None
+
+
+def _widths(key: str, value: Any) -> tuple[int, ...]:
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        raise ConfigError(key, value, "a list of layer widths, e.g. [128, 64]")
+    widths = tuple(value)
+    for width in widths:
+        if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 65536:
+            raise ConfigError(key, list(widths), "layer widths from 1 to 65536")
+    return widths
+
+
+def _choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(key, value, "one of " + ", ".join(choices))
+
+
+def _positive_int(key: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(key, value, "an integer >= 1")

@@ -1,0 +1,204 @@
+"""``embedrec train skipgram`` and ``embedrec export``."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+from embedrec.engine.skipgram.config import DEVICES, KERNELS, OPTIMIZERS, PRECISIONS, SkipGramConfig
+
+from embedrec.core.cli_support import emit, json_option, subgroup
+
+TRAIN_EPILOG = """\b
+Examples:
+  embedrec train skipgram data/wiki --out models/wiki --dim 100 --epochs 5
+  embedrec train skipgram data/wiki --out models/wiki --sample 1e-4 --negative 5 --window 5
+  embedrec train skipgram data/wiki --out models/wiki --hs --negative 0     # hierarchical softmax
+  embedrec train skipgram data/wiki --out models/wiki --resume              # continue a run
+  embedrec train skipgram data/wiki --out models/wiki --nproc 2 --sharding column_wise
+  torchrun --nproc-per-node 2 -m embedrec.engine train skipgram data/wiki --out models/wiki
+"""
+
+EXPORT_EPILOG = """\b
+Examples:
+  embedrec export models/wiki --format word2vec-text --out wiki.vec
+  embedrec export models/wiki --format word2vec-binary --out wiki.bin
+  python -c "from gensim.models import KeyedVectors as K; K.load_word2vec_format('wiki.vec')"
+"""
+
+
+@click.command("skipgram", epilog=TRAIN_EPILOG)
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path), help="Model directory to write."
+)
+@click.option("--dim", default=100, show_default=True, help="Embedding width.")
+@click.option("--window", default=5, show_default=True, help="Maximum context radius.")
+@click.option("--negative", default=5, show_default=True, help="Negative samples (0: none).")
+@click.option(
+    "--shared-negatives/--per-pair-negatives",
+    default=True,
+    show_default=True,
+    help="Draw negatives once per centre word (HogBatch) or once per pair (word2vec.c).",
+)
+@click.option(
+    "--hs/--no-hs",
+    default=False,
+    show_default=True,
+    help="Hierarchical softmax over a Huffman tree.",
+)
+@click.option(
+    "--sample",
+    default=1e-3,
+    show_default=True,
+    help="Subsampling threshold for frequent words (0: off).",
+)
+@click.option("--epochs", default=5, show_default=True)
+@click.option(
+    "--optimizer",
+    type=click.Choice(OPTIMIZERS),
+    default="auto",
+    show_default=True,
+    help="sgd (word2vec's) or rowwise_adagrad (TorchRec's fused); auto: sgd for hogwild, "
+    "rowwise_adagrad for torchrec.",
+)
+@click.option(
+    "--lr", type=float, default=None, help="Starting learning rate [0.025 sgd, 0.2 adagrad]."
+)
+@click.option("--min-lr", default=0.0001, show_default=True, help="Final learning rate.")
+@click.option(
+    "--batch-size",
+    default=512,
+    show_default=True,
+    help="Centre words per step, over all ranks (torchrec kernel).",
+)
+@click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True)
+@click.option(
+    "--kernel",
+    type=click.Choice(KERNELS),
+    default="auto",
+    show_default=True,
+    help="hogwild: compiled lock-free SGD on the TorchRec tables (1 CPU rank); "
+    "torchrec: DMP lookups with the fused optimizer (any device, N ranks).",
+)
+@click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
+@click.option("--seed", default=1, show_default=True)
+@click.option(
+    "--sharding",
+    default=None,
+    help="Planner constraint: a type for every table (table_wise, column_wise, row_wise, "
+    "table_row_wise, data_parallel) or TABLE=TYPE,... (tables: word, context, node).",
+)
+@click.option("--partitions", type=int, default=None, help="Shards per table (a planner hint).")
+@click.option(
+    "--precision",
+    type=click.Choice(PRECISIONS),
+    default="fp32",
+    show_default=True,
+    help="Storage precision of the tables (fp16 halves them; bf16 needs --device cuda).",
+)
+@click.option(
+    "--qcomms",
+    type=click.Choice(["fp16", "bf16"]),
+    default=None,
+    help="Quantise the embedding all-to-alls between ranks (TorchRec qcomms).",
+)
+@click.option(
+    "--checkpoint-every",
+    "checkpoint_every",
+    type=int,
+    default=None,
+    help="Checkpoint every N steps (default: every 10 minutes).",
+)
+@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
+@click.option("--nproc", default=1, show_default=True, help="Ranks to launch with torchrun.")
+@click.option(
+    "--max-restarts",
+    default=3,
+    show_default=True,
+    help="With --nproc: elastic restarts after a rank dies (each resumes).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing model directory.")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@json_option
+@click.pass_context
+def train_skipgram_command(
+    ctx: click.Context,
+    data: Path,
+    out: Path,
+    resume: bool,
+    overwrite: bool,
+    progress: bool,
+    as_json: bool,
+    checkpoint_every: int | None,
+    nproc: int,
+    max_restarts: int,
+    **settings: Any,
+) -> None:
+    """Train skip-gram word vectors (word2vec semantics) on a text dataset."""
+    config = SkipGramConfig(checkpoint_every_steps=checkpoint_every, **settings)
+    if nproc > 1:
+        from embedrec.engine.runtime.launch import command_argv, launch, prepare_output
+
+        prepare_output(out, resume=resume, overwrite=overwrite)
+        argv = command_argv(ctx, drop={"nproc", "max_restarts", "overwrite", "resume"})
+        code = launch(nproc, [*argv, "--resume"], max_restarts=max_restarts)
+        if code != 0:
+            raise click.exceptions.Exit(code)
+        return
+
+    from embedrec.engine.skipgram.train import train_skipgram
+
+    result = train_skipgram(
+        data,
+        out,
+        config,
+        resume=resume,
+        overwrite=overwrite,
+        show_progress=progress,
+        echo=lambda line: click.echo(line, err=True),
+    )
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
+        emit(dataclasses.asdict(result), as_json=as_json, human=_train_summary)
+
+
+def _train_summary(result: dict[str, Any]) -> str:
+    loss = "n/a" if result["loss"] is None else f"{result['loss']:.4f}"
+    return (
+        f"trained {result['model_dir']} ({result['kernel']} kernel, "
+        f"{result['world_size']} rank(s)): {result['words']:,} words in "
+        f"{result['seconds']:.1f}s = {result['words_per_sec']:,.0f} words/s, final loss {loss}"
+    )
+
+
+@click.command("export", epilog=EXPORT_EPILOG)
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["word2vec-text", "word2vec-binary"]),
+    required=True,
+    help="Output format.",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="File to write.")
+@json_option
+def export_command(model: Path, fmt: str, out: Path, as_json: bool) -> None:
+    """Export a model's word vectors in word2vec text or binary format."""
+    from embedrec.engine.skipgram.export import export_word2vec
+
+    result = export_word2vec(model, out, binary=fmt == "word2vec-binary")
+    emit(
+        dataclasses.asdict(result),
+        as_json=as_json,
+        human=lambda r: f"wrote {r['words']:,} vectors of dim {r['dim']} to {r['path']}",
+    )
+
+
+def register(root: click.Group) -> None:
+    """Add ``train skipgram`` and ``export`` to the ``embedrec`` group."""
+    train = subgroup(root, "train", "Train models (skipgram, ranker).")
+    train.add_command(train_skipgram_command)
+    root.add_command(export_command)

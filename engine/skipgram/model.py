@@ -1,0 +1,238 @@
+"""The skip-gram tables as a TorchRec EmbeddingCollection, sharded through DMP.
+
+Tables (one feature each, sequence lookups)::
+
+    word     (V, d)    input vectors, uniform(-1/d, 1/d) as gensim 4        feature "word"
+    context  (V, d)    negative-sampling output vectors, zeros             feature "context"
+    node     (V-1, d)  hierarchical-softmax inner nodes, zeros             feature "node"
+
+(``context`` only when negative > 0, ``node`` only with hs.) The optimizer is applied in
+backward (TorchRec's fused optimizer: SGD for the hogwild kernel's bookkeeping, row-wise
+Adagrad for the torchrec kernel), so the TBE kernels update the rows they looked up and no
+dense gradient of a table ever exists.
+
+>>> tables = SkipGramTables.build(vocab_size=71290, config=config, ctx=ctx)   # doctest: +SKIP
+>>> tables.plan                    # {'word': {'sharding_type': 'table_wise', ...}, ...}
+>>> tables.local_weights()["word"].shape        # on one rank: the whole table, no copy
+torch.Size([71290, 100])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from embedrec.engine.errors import EngineError
+from embedrec.engine.runtime.distributed import DistContext, plan_summary, shard_module
+from embedrec.engine.skipgram.config import SkipGramConfig
+
+WORD, CONTEXT, NODE = "word", "context", "node"
+_INIT_BLOCK = 4096  # rows per independently seeded block of the word table
+_STATE_PREFIX = "embeddings."
+
+
+def table_names(config: SkipGramConfig) -> list[str]:
+    """The tables this configuration trains, in a fixed order."""
+    names = [WORD]
+    if config.negative > 0:
+        names.append(CONTEXT)
+    if config.hs:
+        names.append(NODE)
+    return names
+
+
+def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module:
+    """The unsharded EmbeddingCollection on the meta device (DMP materialises shards)."""
+    from torchrec import EmbeddingCollection, EmbeddingConfig
+    from torchrec.modules.embedding_configs import DataType
+
+    if vocab_size < 2:
+        raise EngineError(f"the vocabulary has {vocab_size} word(s); skip-gram needs at least 2")
+    data_type = {"fp32": DataType.FP32, "fp16": DataType.FP16, "bf16": DataType.BF16}[
+        config.precision
+    ]
+    rows = {WORD: vocab_size, CONTEXT: vocab_size, NODE: max(1, vocab_size - 1)}
+    tables = []
+    for name in table_names(config):
+        tables.append(
+            EmbeddingConfig(
+                name=name,
+                embedding_dim=config.dim,
+                num_embeddings=rows[name],
+                feature_names=[name],
+                # Zeros here; `SkipGramTables.initialise` then fills the word table with
+                # values that do not depend on the sharding (gensim 4's ±1/d).
+                init_fn=torch.nn.init.zeros_,
+                data_type=data_type,
+            )
+        )
+    return EmbeddingCollection(tables=tables, device=torch.device("meta"))
+
+
+def _fused_optimizer(config: SkipGramConfig) -> tuple[type, dict[str, Any]]:
+    """The optimizer TorchRec fuses into the TBE backward, with its settings."""
+    from torchrec.optim import RowWiseAdagrad
+
+    lr = config.resolved_lr()
+    if config.resolved_optimizer() == "rowwise_adagrad":
+        return RowWiseAdagrad, {"lr": lr, "eps": 1e-8}
+    return torch.optim.SGD, {"lr": lr}
+
+
+def _qcomms(config: SkipGramConfig, ctx: DistContext) -> dict[str, Any] | None:
+    """TorchRec's quantised-communication codecs for ``--qcomms`` (None: fp32 comms)."""
+    if config.qcomms is None:
+        return None
+    from torchrec.distributed.fbgemm_qcomm_codec import (
+        CommType,
+        QCommsConfig,
+        get_qcomm_codecs_registry,
+    )
+
+    kind = CommType(config.qcomms)
+    return get_qcomm_codecs_registry(
+        QCommsConfig(forward_precision=kind, backward_precision=kind), device=ctx.device
+    )
+
+
+def sharding_constraints(config: SkipGramConfig, names: list[str]) -> dict[str, Any]:
+    """Planner constraints from the user's hints (``--sharding``, ``--partitions``).
+
+    ``--partitions N`` asks for N pieces per table: column-wise shards of dim/N columns;
+    row-wise sharding already spreads rows over every rank.
+    """
+    from torchrec.distributed.planner.types import ParameterConstraints
+
+    hints = config.sharding_map()
+    constraints: dict[str, Any] = {}
+    for name in names:
+        kind = hints.get(name, hints.get("*"))
+        if kind is None and config.partitions is None:
+            continue
+        min_partition = None
+        if config.partitions and kind in (None, "column_wise", "table_column_wise"):
+            min_partition = max(4, config.dim // config.partitions)
+        constraints[name] = ParameterConstraints(
+            sharding_types=[kind] if kind else None,
+            min_partition=min_partition,
+        )
+    return constraints
+
+
+@dataclass
+class SkipGramTables:
+    """The sharded tables of one run and what the plan made of them."""
+
+    dmp: Any
+    plan: dict[str, dict[str, Any]]
+    names: list[str]
+    ctx: DistContext
+    vocab_size: int
+
+    @classmethod
+    def build(cls, vocab_size: int, config: SkipGramConfig, ctx: DistContext) -> SkipGramTables:
+        """Build, plan and shard the tables, with the optimizer fused into their backward."""
+        from torchrec.distributed.comm_ops import set_gradient_division
+        from torchrec.distributed.embedding import EmbeddingCollectionSharder
+        from torchrec.optim.apply_optimizer_in_backward import apply_optimizer_in_backward
+
+        # TorchRec divides embedding gradients by the world size to match DDP's averaging.
+        # Skip-gram's loss is a sum over the global batch, so a row's update must be the sum
+        # of its gradients on every rank — exactly what one rank would apply.
+        set_gradient_division(False)
+
+        collection = build_collection(vocab_size, config)
+        optimizer, settings = _fused_optimizer(config)
+        apply_optimizer_in_backward(optimizer, collection.parameters(), settings)
+        names = table_names(config)
+        sharder = EmbeddingCollectionSharder(qcomm_codecs_registry=_qcomms(config, ctx))
+        dmp, plan = shard_module(
+            collection,
+            ctx,
+            constraints=sharding_constraints(config, names),
+            sharders=[sharder],
+            batch_size=config.batch_size,
+        )
+        summary = {key.split(".")[-1]: value for key, value in plan_summary(plan).items()}
+        tables = cls(dmp=dmp, plan=summary, names=names, ctx=ctx, vocab_size=vocab_size)
+        tables.initialise(config.seed, config.dim)
+        return tables
+
+    def initialise(self, seed: int, dim: int) -> None:
+        """Fill the word table with the same values whatever the sharding and rank count.
+
+        Each row block's values come from a generator keyed by (seed, block), so a shard
+        (row- or column-wise) fills exactly its own slice: 1 rank and N ranks start alike.
+        """
+        bound = 1.0 / dim
+        for shard_tensor, row0, col0 in self._local_shards(WORD):
+            rows, cols = shard_tensor.shape
+            filled = 0
+            while filled < rows:
+                row = row0 + filled
+                block = row // _INIT_BLOCK
+                start = block * _INIT_BLOCK
+                rng = np.random.default_rng([seed, block])
+                values = rng.uniform(-bound, bound, size=(_INIT_BLOCK, dim)).astype(np.float32)
+                take = min(rows - filled, start + _INIT_BLOCK - row)
+                piece = values[row - start : row - start + take, col0 : col0 + cols]
+                with torch.no_grad():
+                    shard_tensor[filled : filled + take].copy_(torch.from_numpy(piece))
+                filled += take
+
+    def _local_shards(self, name: str) -> list[tuple[torch.Tensor, int, int]]:
+        """(tensor, first row, first column) of each piece of table ``name`` on this rank."""
+        value = self.dmp.state_dict()[f"{_STATE_PREFIX}{name}.weight"]
+        if hasattr(value, "local_shards"):
+            return [
+                (shard.tensor, shard.metadata.shard_offsets[0], shard.metadata.shard_offsets[1])
+                for shard in value.local_shards()
+            ]
+        return [(value, 0, 0)]  # data-parallel: a whole replica on every rank
+
+    def set_lr(self, lr: float) -> None:
+        """Set the fused optimizer's learning rate (applied from the next backward on)."""
+        optimizer = self.dmp.fused_optimizer
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        optimizer.step()  # a fused optimizer's step only pushes the new lr to its kernels
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Tables and fused-optimizer state (sharded tensors alias the live storage)."""
+        return {"model": self.dmp.state_dict(), "optim": self.dmp.fused_optimizer.state_dict()}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Apply a state loaded in place by `embedrec.engine.runtime.checkpoint.load_checkpoint`."""
+        self.dmp.fused_optimizer.load_state_dict(state["optim"])
+
+    def local_weights(self) -> dict[str, torch.Tensor]:
+        """Each table's weight as a tensor aliasing the TBE storage (writes go to the model).
+
+        Only for a 1-rank run, where every table lives whole in this process.
+        """
+        if self.ctx.world_size != 1:
+            raise EngineError("direct weight access needs a 1-rank run")
+        state = self.dmp.state_dict()
+        weights = {}
+        for name in self.names:
+            shards = state[f"{_STATE_PREFIX}{name}.weight"].local_shards()
+            if len(shards) != 1 or list(shards[0].metadata.shard_offsets) != [0, 0]:
+                raise EngineError(f"table {name} is split in several shards on one rank")
+            weights[name] = shards[0].tensor
+        return weights
+
+    def gather(self, name: str) -> np.ndarray | None:
+        """The whole table ``name`` as float32 numpy on rank 0 (None on other ranks)."""
+        state = self.dmp.state_dict()
+        sharded = state[f"{_STATE_PREFIX}{name}.weight"]
+        if self.ctx.world_size == 1:
+            tensor = sharded.local_shards()[0].tensor
+            return tensor.detach().to("cpu", torch.float32).numpy().copy()
+        full = torch.empty(0)
+        if self.ctx.is_main:  # gather in the table's own type (fp16/bf16 too), then widen
+            dtype = sharded.local_shards()[0].tensor.dtype if sharded.local_shards() else None
+            full = torch.empty(tuple(sharded.size()), dtype=dtype or torch.float32)
+        sharded.gather(dst=0, out=full if self.ctx.is_main else None)
+        return full.to(torch.float32).numpy() if self.ctx.is_main else None

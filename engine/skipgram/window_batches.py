@@ -1,0 +1,106 @@
+"""Skip-gram windows for the ``torchrec`` kernel, built by compiled code from a block.
+
+A *window* is one kept centre word with the context words of its dynamic window (radius
+drawn in 1..W as word2vec does, after frequent-word subsampling). The TorchRec step scores
+every context of a window against the centre and K negatives drawn once per window — the
+HogBatch grouping of Ji et al. (2016): the same pairs and the same number of negatives per
+pair as word2vec, with 2 table rows per pair instead of 2 + K.
+
+>>> w = build_windows(tokens, offsets, keep, window=5, seed=1, stream=0)   # doctest: +SKIP
+>>> w.centers.shape, w.context_offsets.shape       # (N,), (N+1,)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from embedrec.engine.skipgram.kernel_common import draw_alias, lcg_next, seed_state, subsample
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The windows of one block.
+
+    ``centers`` int64 (N,); ``contexts`` int64 (C,) with window i's contexts at
+    ``contexts[context_offsets[i]:context_offsets[i+1]]``.
+    """
+
+    centers: np.ndarray
+    context_offsets: np.ndarray
+    contexts: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.centers.shape[0])
+
+    def slices(self, batch_size: int) -> Iterator[tuple[int, int]]:
+        """``(start, stop)`` window ranges of at most ``batch_size`` windows."""
+        for start in range(0, len(self), batch_size):
+            yield start, min(len(self), start + batch_size)
+
+
+def build_windows(
+    tokens: np.ndarray,
+    offsets: np.ndarray,
+    keep: np.ndarray,
+    *,
+    window: int,
+    seed: int,
+    stream: int,
+) -> Windows:
+    """Subsample the block and cut it into windows (deterministic in seed and stream)."""
+    centers, ctx_offsets, contexts = _build(
+        tokens, offsets.astype(np.int64), keep, window, seed, stream
+    )
+    return Windows(centers, ctx_offsets, contexts)
+
+
+@numba.njit(cache=True)
+def _build(
+    tokens: np.ndarray, offsets: np.ndarray, keep: np.ndarray, window: int, seed: int, stream: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - jitted
+    n_tokens = offsets[-1] - offsets[0]
+    max_windows = max(n_tokens, 1)
+    centers = np.empty(max_windows, dtype=np.int64)
+    ctx_offsets = np.zeros(max_windows + 1, dtype=np.int64)
+    contexts = np.empty(max_windows * 2 * window, dtype=np.int64)
+    state = seed_state(seed, stream)
+    buf = np.empty(max(1, int(np.max(offsets[1:] - offsets[:-1])) if len(offsets) > 1 else 1),
+                   dtype=np.int32)  # fmt: skip
+    nw = 0
+    nc = 0
+    for s in range(offsets.shape[0] - 1):
+        a = offsets[s]
+        b = offsets[s + 1]
+        n, state = subsample(tokens, a, b, keep, state, buf)
+        for i in range(n):
+            state = lcg_next(state)
+            shrink = int((state >> np.uint64(33)) % np.uint64(window))
+            lo = max(0, i - window + shrink)
+            hi = min(n, i + window - shrink + 1)
+            if hi - lo <= 1:
+                continue
+            centers[nw] = buf[i]
+            for c in range(lo, hi):
+                if c != i:
+                    contexts[nc] = buf[c]
+                    nc += 1
+            nw += 1
+            ctx_offsets[nw] = nc
+    return centers[:nw].copy(), ctx_offsets[: nw + 1].copy(), contexts[:nc].copy()
+
+
+@numba.njit(cache=True)
+def draw_negatives(
+    count: int, negative: int, prob: np.ndarray, alias: np.ndarray, seed: int, stream: int
+) -> np.ndarray:  # pragma: no cover - jitted
+    """``count`` × ``negative`` draws from the alias table, int64 (count, negative)."""
+    out = np.empty((count, negative), dtype=np.int64)
+    state = seed_state(seed, stream)
+    for i in range(count):
+        for k in range(negative):
+            state = lcg_next(state)
+            out[i, k] = draw_alias(state, prob, alias)
+    return out

@@ -1,0 +1,157 @@
+"""``/v1/neighbors`` (GET one word, POST a batch of words or vectors), ``/v1/analogy``,
+``/v1/vector`` and ``/v1/map`` (2-D PCA of a word and its neighbours, for the explorer).
+
+Each handler takes the current index snapshot once, runs the search in the state's thread
+pool, and turns library errors into JSON through the app's exception handlers (unknown word
+404, bad k 422, ...).
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the parameter annotations at
+# runtime, and the limits in them (max_k) are local to `build_query_router`.
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from embedrec.indexes.word_index import ScoredWord, WordIndex
+from embedrec.serving.errors import PayloadTooLargeError
+from embedrec.serving.metrics import ServiceMetrics
+from embedrec.serving.projection import pca_2d
+from embedrec.serving.routes.api_models import (
+    ERRORS,
+    AnalogyAnswer,
+    MapAnswer,
+    NeighborsAnswer,
+    NeighborsBatchAnswer,
+    NeighborsBatchRequest,
+    VectorAnswer,
+)
+from embedrec.serving.state import ServiceState
+from fastapi import APIRouter, Query
+
+from embedrec.core.errors import ConfigError
+
+MAX_WORD_LENGTH = 256
+MAP_MAX_K = 200
+
+Word = Annotated[str, Query(min_length=1, max_length=MAX_WORD_LENGTH, description="A word.")]
+
+
+def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRouter:
+    """The word-query endpoints over ``state``'s current index."""
+    router = APIRouter(prefix="/v1", tags=["queries"], responses=ERRORS)
+    max_k = state.config.max_k
+    max_batch = state.config.max_batch
+    count = metrics.queries
+
+    @router.get("/neighbors", response_model=NeighborsAnswer)
+    async def neighbors(
+        word: Word,
+        k: Annotated[int, Query(ge=1, le=max_k, description="How many neighbours.")] = 10,
+    ) -> dict[str, Any]:
+        """The ``k`` nearest words to ``word`` (the word itself excluded)."""
+        index = state.current().index
+        found = await state.run(index.neighbors, word, k)
+        count.labels("neighbors").inc()
+        return {"word": word, "k": k, "metric": index.metric, "neighbors": _scored(found)}
+
+    @router.post("/neighbors", response_model=NeighborsBatchAnswer)
+    async def neighbors_batch(request: NeighborsBatchRequest) -> dict[str, Any]:
+        """Neighbours of many words, or of raw vectors, in one FAISS search."""
+        items: list[Any] = list(request.words or request.vectors or [])
+        if len(items) > max_batch:
+            raise PayloadTooLargeError(
+                f"batch of {len(items)} queries; the limit is {max_batch} (--max-batch)"
+            )
+        if request.k > max_k:
+            raise ConfigError("k", request.k, f"an integer from 1 to {max_k}")
+        index = state.current().index
+        if request.vectors is not None:
+            queries: Any = _vectors(request.vectors, index.dim)
+            labels: list[str | int] = list(range(len(items)))
+        else:
+            for word in items:
+                if not word or len(word) > MAX_WORD_LENGTH:
+                    raise ConfigError("words", word, f"words of 1 to {MAX_WORD_LENGTH} characters")
+            queries, labels = items, items
+        found = await state.run(index.neighbors_batch, queries, request.k)
+        count.labels("neighbors").inc(len(items))
+        return {
+            "k": request.k,
+            "metric": index.metric,
+            "results": [
+                {"query": label, "neighbors": _scored(row)}
+                for label, row in zip(labels, found, strict=True)
+            ],
+        }
+
+    @router.get("/analogy", response_model=AnalogyAnswer)
+    async def analogy(
+        a: Word,
+        b: Word,
+        c: Word,
+        k: Annotated[int, Query(ge=1, le=max_k, description="How many answers.")] = 5,
+        method: Literal["3cosadd", "3cosmul"] = "3cosadd",
+    ) -> dict[str, Any]:
+        """``a`` is to ``b`` as ``c`` is to ? (nearest to b − a + c; inputs excluded)."""
+        index = state.current().index
+        found = await state.run(index.analogy, a, b, c, k, method)
+        count.labels("analogy").inc()
+        return {
+            "a": a,
+            "b": b,
+            "c": c,
+            "k": k,
+            "method": method,
+            "metric": index.metric,
+            "answers": _scored(found),
+        }
+
+    @router.get("/vector", response_model=VectorAnswer)
+    async def vector(word: Word) -> dict[str, Any]:
+        """The stored vector of ``word`` (unit length for the cosine metric)."""
+        index = state.current().index
+        values = index.vector(word)
+        count.labels("vector").inc()
+        return {"word": word, "dim": index.dim, "vector": values.tolist()}
+
+    @router.get("/map", response_model=MapAnswer)
+    async def word_map(
+        word: Word,
+        k: Annotated[int, Query(ge=1, le=min(max_k, MAP_MAX_K), description="Neighbours.")] = 20,
+    ) -> dict[str, Any]:
+        """2-D PCA coordinates of ``word`` and its ``k`` nearest neighbours."""
+        index = state.current().index
+        answer = await state.run(_map, index, word, k)
+        count.labels("map").inc()
+        return answer
+
+    return router
+
+
+def _scored(items: list[ScoredWord]) -> list[dict[str, Any]]:
+    return [{"token": item.token, "score": item.score} for item in items]
+
+
+def _vectors(rows: list[list[float]], dim: int) -> np.ndarray:
+    bad = next((i for i, row in enumerate(rows) if len(row) != dim), None)
+    if bad is not None:
+        raise ConfigError(f"vectors[{bad}]", f"{len(rows[bad])} numbers", f"{dim} numbers")
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), dim)
+
+
+def _map(index: WordIndex, word: str, k: int) -> dict[str, Any]:
+    found = index.neighbors(word, k)
+    ids = [index.id(word), *(index.id(item.token) for item in found)]
+    coords, explained = pca_2d(index.rows(ids))
+    x0, y0 = coords[0].tolist()
+    points = [{"token": index.token(ids[0]), "x": x0, "y": y0, "role": "query"}]
+    points += [
+        {"token": item.token, "x": x, "y": y, "role": "neighbor", "score": item.score}
+        for item, (x, y) in zip(found, coords[1:].tolist(), strict=True)
+    ]
+    return {
+        "word": word,
+        "k": k,
+        "metric": index.metric,
+        "explained_variance": explained.tolist(),
+        "points": points,
+    }

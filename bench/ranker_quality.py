@@ -172,6 +172,7 @@ def _truth_relevance(logs: Path, data: Path) -> tuple[np.ndarray, Any]:
     """True relevance of each validation row of the dataset (joined on impression, position)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+
     from embedrec.pipelines.clicks.dataset import open_click_dataset
 
     rows = open_click_dataset(data).read(split="validation", columns=["impression", "position"])
@@ -191,12 +192,11 @@ def _truth_relevance(logs: Path, data: Path) -> tuple[np.ndarray, Any]:
 
 
 def _table_rows(logs: Path, data: Path, model: Path, report: dict[str, Any]) -> list[dict]:
+    from embedrec.core.ranking_metrics import ranking_report
     from embedrec.engine.ranker.batches import load_examples
     from embedrec.engine.ranker.eval import baseline_scores
     from embedrec.engine.ranker.inference import Ranker
     from embedrec.pipelines.clicks.dataset import open_click_dataset
-
-    from embedrec.core.ranking_metrics import ranking_report
 
     oracle = json.loads((logs / "oracle.json").read_text())
     relevance, _ = _truth_relevance(logs, data)

@@ -38,10 +38,10 @@ def _zipf_dataset(out: Path, vocab: int, tokens: int, seed: int = 0) -> Path:
     """A text dataset of ``tokens`` ids drawn from Zipf(1.0) over ``vocab`` types."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from embedrec.pipelines.text.dataset import write_vocab
 
     from embedrec.core.artifacts import write_manifest
     from embedrec.core.schemas import CORPUS_SCHEMA, TEXT_DATASET_KIND
+    from embedrec.pipelines.text.dataset import write_vocab
 
     if (out / "manifest.json").exists():
         return out

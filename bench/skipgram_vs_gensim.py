@@ -155,11 +155,11 @@ def _evaluate(model_or_vectors: Path) -> dict[str, float]:
 def _gensim_as_model(vectors: Path, model_dir: Path) -> Path:
     """Wrap gensim's vectors as an embedrec model dir so one evaluator scores both."""
     import numpy as np
-    from embedrec.engine.skipgram.files import SKIPGRAM_MODEL_KIND, write_embeddings
-    from embedrec.pipelines.text.dataset import Vocabulary
     from gensim.models import KeyedVectors
 
     from embedrec.core.artifacts import write_manifest
+    from embedrec.engine.skipgram.files import SKIPGRAM_MODEL_KIND, write_embeddings
+    from embedrec.pipelines.text.dataset import Vocabulary
 
     kv = KeyedVectors.load_word2vec_format(str(vectors), binary=True)
     model_dir.mkdir(parents=True, exist_ok=True)

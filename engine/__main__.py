@@ -6,9 +6,9 @@ torchrun --nproc-per-node 2 -m embedrec.engine train skipgram data/wiki --out mo
 import sys
 
 import click
-from embedrec.engine.cli import register
 
 from embedrec.core.cli_support import configure_logging, run_cli
+from embedrec.engine.cli import register
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import click
+
 from embedrec.engine.ranker import cli as cli_ranker
 from embedrec.engine.skipgram import cli as cli_skipgram
 

@@ -26,6 +26,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from embedrec.core.artifacts import (
+    atomic_path,
+    check_output_dir,
+    fingerprint,
+    staged_output_dir,
+    write_bytes,
+    write_manifest,
+)
+from embedrec.core.errors import ArtifactError
+from embedrec.core.schemas import VOCAB_FILE
 from embedrec.engine.skipgram.files import EMBEDDINGS_FILE, Embeddings, load_embeddings
 from embedrec.indexes.config import RECALL_K, IndexConfig, IndexPlan, plan_index
 from embedrec.indexes.errors import IndexBuildError, faiss_message
@@ -51,17 +62,6 @@ from embedrec.indexes.recall import (
 )
 from embedrec.indexes.sharded import ShardedIndex, check_shard_count, shard_ranges
 from embedrec.indexes.vector_chunks import iter_prepared_chunks, normalize_rows, take_rows
-
-from embedrec.core.artifacts import (
-    atomic_path,
-    check_output_dir,
-    fingerprint,
-    staged_output_dir,
-    write_bytes,
-    write_manifest,
-)
-from embedrec.core.errors import ArtifactError
-from embedrec.core.schemas import VOCAB_FILE
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from embedrec.indexes.config import METRICS
 
 from embedrec.core.cli_support import emit, json_option, subgroup
+from embedrec.indexes.config import METRICS
 
 BUILD_EPILOG = """\b
 Examples:

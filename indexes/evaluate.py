@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from embedrec.core.errors import ConfigError, InputError
 from embedrec.engine.skipgram.files import Embeddings
 from embedrec.indexes.eval_files import read_analogy_questions, read_word_pairs
 from embedrec.indexes.faiss_support import flat_index, stored_range
@@ -35,8 +37,6 @@ from embedrec.indexes.vector_chunks import normalize_rows
 from embedrec.indexes.vector_source import VectorSource, open_vectors
 from embedrec.indexes.vocab_lookup import first_ids_casefolded
 from embedrec.indexes.word_index import ANALOGY_METHODS, COSMUL_EPSILON, WordIndex
-
-from embedrec.core.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 

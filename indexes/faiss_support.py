@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from embedrec.indexes.errors import IndexBuildError, faiss_message
 
 from embedrec.core.errors import ConfigError
+from embedrec.indexes.errors import IndexBuildError, faiss_message
 
 
 def faiss_metric(metric: str) -> int:

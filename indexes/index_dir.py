@@ -10,6 +10,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from embedrec.core.artifacts import read_manifest
+from embedrec.core.errors import ArtifactError, ConfigError
+from embedrec.core.schemas import VOCAB_FILE
 from embedrec.engine.skipgram.files import EMBEDDINGS_FILE, MODEL_KINDS, load_embeddings
 from embedrec.indexes.config import METRICS
 from embedrec.indexes.faiss_support import enable_reconstruct, flat_index, set_search_params
@@ -17,10 +20,6 @@ from embedrec.indexes.sharded import read_sharded
 from embedrec.indexes.vector_chunks import iter_prepared_chunks
 from embedrec.indexes.word_index import WordIndex
 from embedrec.pipelines.text.dataset import read_vocab
-
-from embedrec.core.artifacts import read_manifest
-from embedrec.core.errors import ArtifactError, ConfigError
-from embedrec.core.schemas import VOCAB_FILE
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from embedrec.core.artifacts import atomic_path
+from embedrec.core.errors import ConfigError
 from embedrec.engine.skipgram.files import Embeddings
 from embedrec.indexes.vector_source import open_vectors
 from embedrec.indexes.vocab_lookup import VocabLookup
 from embedrec.indexes.word_index import WordIndex
-
-from embedrec.core.artifacts import atomic_path
-from embedrec.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from embedrec.indexes.faiss_support import faiss_metric, higher_is_better
 from embedrec.indexes.vector_chunks import iter_prepared_chunks, take_rows
 

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from embedrec.indexes.errors import IndexBuildError, faiss_message
 
 from embedrec.core.artifacts import atomic_path
 from embedrec.core.errors import ArtifactError, ConfigError
+from embedrec.indexes.errors import IndexBuildError, faiss_message
 
 MAX_SHARDS = 1024
 

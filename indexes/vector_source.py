@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
 from embedrec.engine.skipgram.files import EMBEDDINGS_FILE, Embeddings, load_embeddings
 from embedrec.indexes.index_dir import INDEX_KIND, artifact_kind, load_index
 from embedrec.indexes.vector_chunks import iter_row_chunks, take_rows

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from embedrec.core.errors import ConfigError
 from embedrec.indexes.faiss_support import higher_is_better, stored_range, stored_vectors
 from embedrec.indexes.vector_chunks import normalize_rows
 from embedrec.indexes.vocab_lookup import VocabLookup
-
-from embedrec.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

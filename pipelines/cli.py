@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import click
+
 from embedrec.pipelines.clicks import cli as cli_clicks
 from embedrec.pipelines.synthetic.clicks import cli as cli_clickgen
 from embedrec.pipelines.synthetic.text import cli as cli_world

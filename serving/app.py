@@ -39,6 +39,12 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from embedrec.core.errors import EmbedrecError
 from embedrec.serving.config import ServeConfig
 from embedrec.serving.errors import error_body
 from embedrec.serving.metrics import ServiceMetrics
@@ -50,12 +56,6 @@ from embedrec.serving.routes.explorer import build_explorer_router
 from embedrec.serving.routes.ops import build_ops_router
 from embedrec.serving.routes.query import build_query_router
 from embedrec.serving.state import ServiceState
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from embedrec.core.errors import EmbedrecError
 
 log = logging.getLogger(__name__)
 

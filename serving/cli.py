@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from embedrec.serving.config import EVENT_LOOPS, HTTP_PARSERS, TOKEN_ENV
 
 SERVE_EPILOG = """\b

@@ -25,11 +25,11 @@ from typing import Any
 
 import httpx
 import numpy as np
+
+from embedrec.core.errors import ConfigError
 from embedrec.indexes.word_index import ScoredWord
 from embedrec.serving.config import TOKEN_ENV
 from embedrec.serving.errors import ServiceUnavailableError, error_from_answer
-
-from embedrec.core.errors import ConfigError
 
 DEFAULT_TIMEOUT = 10.0
 

@@ -27,9 +27,10 @@ import math
 import os
 import platform
 
-from embedrec.serving.state import IndexSnapshot
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from embedrec.serving.state import IndexSnapshot
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (

@@ -18,11 +18,11 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+
+from embedrec.core.errors import EmbedrecError
 from embedrec.serving.errors import InvalidIndexError
 from embedrec.serving.reload_sync import POLL_SECONDS, ReloadBroadcast
 from embedrec.serving.state import IndexSnapshot, ServiceState, open_snapshot
-
-from embedrec.core.errors import EmbedrecError
 
 log = logging.getLogger(__name__)
 

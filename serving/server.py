@@ -26,12 +26,12 @@ from collections.abc import Callable
 from typing import Any
 
 import uvicorn
-from embedrec.serving.config import CONFIG_ENV, ServeConfig
-from embedrec.serving.metrics import MULTIPROC_ENV
-from embedrec.serving.reload_sync import ReloadBroadcast
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from embedrec.core.errors import ConfigError
+from embedrec.serving.config import CONFIG_ENV, ServeConfig
+from embedrec.serving.metrics import MULTIPROC_ENV
+from embedrec.serving.reload_sync import ReloadBroadcast
 
 log = logging.getLogger(__name__)
 

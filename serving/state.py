@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from embedrec.core.errors import ArtifactError, EmbedrecError
 from embedrec.indexes.word_index import WordIndex
 from embedrec.serving.config import ServeConfig
-
-from embedrec.core.errors import ArtifactError, EmbedrecError
 
 log = logging.getLogger(__name__)
 

@@ -29,10 +29,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import torch
-from embedrec.engine.ranker.features import DOC, QUERY, TITLE, TOKEN_TABLE, FeatureSpec
-from embedrec.pipelines.clicks.dataset import ClickDataset, ClickVocab, list_column, remap_ids
 
 from embedrec.core.schemas import DOC_VOCAB
+from embedrec.engine.ranker.features import DOC, QUERY, TITLE, TOKEN_TABLE, FeatureSpec
+from embedrec.pipelines.clicks.dataset import ClickDataset, ClickVocab, list_column, remap_ids
 
 log = logging.getLogger(__name__)
 

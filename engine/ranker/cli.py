@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from embedrec.core.cli_support import emit, json_option, subgroup
+from embedrec.core.errors import ConfigError
 from embedrec.engine.ranker.config import (
     DENSE_OPTIMIZERS,
     DEVICES,
@@ -17,9 +20,6 @@ from embedrec.engine.ranker.config import (
     RankerConfig,
     parse_widths,
 )
-
-from embedrec.core.cli_support import emit, json_option, subgroup
-from embedrec.core.errors import ConfigError
 
 TRAIN_EPILOG = """\b
 Examples:

@@ -31,12 +31,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from embedrec.engine.ranker.batches import Examples, load_examples
-from embedrec.engine.ranker.inference import Ranker
-from embedrec.pipelines.clicks.dataset import ClickDataset, open_click_dataset
 
 from embedrec.core.errors import ConfigError
 from embedrec.core.ranking_metrics import MetricError, log_loss, ranking_report
+from embedrec.engine.ranker.batches import Examples, load_examples
+from embedrec.engine.ranker.inference import Ranker
+from embedrec.pipelines.clicks.dataset import ClickDataset, open_click_dataset
 
 log = logging.getLogger(__name__)
 

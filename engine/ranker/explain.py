@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
 from embedrec.engine.ranker.batches import Examples, iter_score_batches, make_batch
 from embedrec.engine.ranker.features import FeatureSpec
 from embedrec.engine.ranker.model import RankerModel

@@ -26,13 +26,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from embedrec.core.artifacts import atomic_path, fingerprint, write_manifest
+from embedrec.core.errors import ArtifactError
 from embedrec.engine.ranker.files import DOC_EMBEDDINGS_DIR, DOCS_FILE
 from embedrec.engine.skipgram.files import DOC_EMBEDDINGS_KIND, write_embeddings
 from embedrec.pipelines.clicks.dataset import ClickDataset, ClickVocab
 from embedrec.pipelines.text.dataset import Vocabulary
-
-from embedrec.core.artifacts import atomic_path, fingerprint, write_manifest
-from embedrec.core.errors import ArtifactError
 
 log = logging.getLogger(__name__)
 

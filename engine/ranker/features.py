@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow.compute as pc
+
+from embedrec.core.schemas import DOC_VOCAB, QUERY_TOKEN_VOCAB
 from embedrec.engine.errors import EngineError
 from embedrec.pipelines.clicks.dataset import ClickDataset, ClickVocab, read_click_vocab
 from embedrec.pipelines.clicks.vocab import write_click_vocab
-
-from embedrec.core.schemas import DOC_VOCAB, QUERY_TOKEN_VOCAB
 
 log = logging.getLogger(__name__)
 

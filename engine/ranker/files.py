@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from embedrec.engine.ranker.config import RankerConfig
-from embedrec.engine.ranker.features import FeatureSpec
 
 from embedrec.core.artifacts import atomic_path, read_json, read_manifest
 from embedrec.core.errors import ArtifactError
+from embedrec.engine.ranker.config import RankerConfig
+from embedrec.engine.ranker.features import FeatureSpec
 
 RANKER_MODEL_KIND = "ranker-model"
 CONFIG_FILE = "config.json"

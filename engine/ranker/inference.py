@@ -25,6 +25,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import torch
+
+from embedrec.core.artifacts import read_manifest
+from embedrec.core.errors import ArtifactError, ConfigError
 from embedrec.engine.errors import EngineError
 from embedrec.engine.ranker.batches import Examples, iter_score_batches, make_batch
 from embedrec.engine.ranker.config import RankerConfig
@@ -42,9 +45,6 @@ from embedrec.engine.ranker.files import load_model_state, read_ranker_config
 from embedrec.engine.ranker.model import RankerModel
 from embedrec.pipelines.clicks.dataset import ClickVocab
 from embedrec.pipelines.clicks.tokens import tokenize_array, tokenize_query
-
-from embedrec.core.artifacts import read_manifest
-from embedrec.core.errors import ArtifactError, ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -41,8 +41,9 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from embedrec.engine.ranker.features import DENSE, DOC, QUERY, TITLE, TOKEN_TABLE, FeatureSpec
 from torch import nn
+
+from embedrec.engine.ranker.features import DENSE, DOC, QUERY, TITLE, TOKEN_TABLE, FeatureSpec
 
 # Rows start at N(0, σ²) with σ = INIT_SCALE / sqrt(dim): dot products of two rows start
 # around INIT_SCALE², small but not vanishing, so the q·v term learns from the first step.

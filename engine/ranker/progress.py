@@ -21,8 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from embedrec.engine.skipgram.progress import METRICS_FILE
 from tqdm import tqdm
+
+from embedrec.engine.skipgram.progress import METRICS_FILE
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+
 from embedrec.engine.errors import EngineError
 from embedrec.engine.ranker.config import RankerConfig
 from embedrec.engine.ranker.features import FeatureSpec

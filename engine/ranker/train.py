@@ -35,6 +35,16 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
+
+from embedrec.core.artifacts import (
+    check_output_dir,
+    fingerprint,
+    read_json,
+    write_json,
+    write_manifest,
+)
+from embedrec.core.errors import ConfigError
+from embedrec.core.ranking_metrics import MetricError, auc, log_loss
 from embedrec.engine.errors import EngineError
 from embedrec.engine.ranker.batches import (
     Examples,
@@ -62,16 +72,6 @@ from embedrec.engine.ranker.warm_start import warm_start
 from embedrec.engine.runtime.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from embedrec.engine.runtime.distributed import DistContext, distributed, format_plan
 from embedrec.pipelines.clicks.dataset import ClickDataset, open_click_dataset
-
-from embedrec.core.artifacts import (
-    check_output_dir,
-    fingerprint,
-    read_json,
-    write_json,
-    write_manifest,
-)
-from embedrec.core.errors import ConfigError
-from embedrec.core.ranking_metrics import MetricError, auc, log_loss
 
 log = logging.getLogger(__name__)
 

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from embedrec.core.errors import ConfigError
 from embedrec.engine.errors import EngineError
 from embedrec.engine.ranker.config import RankerConfig
 from embedrec.engine.ranker.features import TOKEN_TABLE
 from embedrec.engine.ranker.sharding import ShardedRanker
 from embedrec.engine.skipgram.files import SKIPGRAM_MODEL_KIND, load_embeddings
 from embedrec.pipelines.clicks.dataset import ClickVocab
-
-from embedrec.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

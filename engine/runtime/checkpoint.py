@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import torch.distributed as dist
-from embedrec.engine.errors import CheckpointError
-from embedrec.engine.runtime.distributed import DistContext
 
 from embedrec.core.artifacts import write_json
+from embedrec.engine.errors import CheckpointError
+from embedrec.engine.runtime.distributed import DistContext
 
 log = logging.getLogger(__name__)
 

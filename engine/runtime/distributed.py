@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+
 from embedrec.engine.errors import DeviceError, EngineError
 
 log = logging.getLogger(__name__)

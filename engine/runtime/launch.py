@@ -20,9 +20,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import click
-from embedrec.engine.runtime.distributed import under_torchrun
 
 from embedrec.core.artifacts import check_output_dir
+from embedrec.engine.runtime.distributed import under_torchrun
 
 
 def prepare_output(out: Path, *, resume: bool, overwrite: bool) -> None:

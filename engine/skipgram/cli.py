@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from embedrec.engine.skipgram.config import DEVICES, KERNELS, OPTIMIZERS, PRECISIONS, SkipGramConfig
 
 from embedrec.core.cli_support import emit, json_option, subgroup
+from embedrec.engine.skipgram.config import DEVICES, KERNELS, OPTIMIZERS, PRECISIONS, SkipGramConfig
 
 TRAIN_EPILOG = """\b
 Examples:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+
 from embedrec.pipelines.text.dataset import TextDataset
 
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from embedrec.engine.errors import EngineError
-from embedrec.engine.skipgram.files import load_embeddings
 
 from embedrec.core.artifacts import atomic_path
+from embedrec.engine.errors import EngineError
+from embedrec.engine.skipgram.files import load_embeddings
 
 FORMATS = ("word2vec-text", "word2vec-binary")
 _CHUNK = 20_000

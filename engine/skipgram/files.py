@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from embedrec.pipelines.text.dataset import Vocabulary, read_vocab, write_vocab
 
 from embedrec.core.artifacts import atomic_path, read_manifest
 from embedrec.core.errors import ArtifactError
 from embedrec.core.schemas import VOCAB_FILE
+from embedrec.pipelines.text.dataset import Vocabulary, read_vocab, write_vocab
 
 EMBEDDINGS_FILE = "embeddings.npy"
 SKIPGRAM_MODEL_KIND = "skipgram-model"

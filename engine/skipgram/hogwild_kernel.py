@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import prange
+
 from embedrec.engine.skipgram.kernel_common import (
     EXP_TABLE_SIZE,
     MAX_EXP,
@@ -28,7 +30,6 @@ from embedrec.engine.skipgram.kernel_common import (
     seed_state,
     subsample,
 )
-from numba import prange
 
 _SPAN = 10_000  # word2vec's MAX_SENTENCE_LENGTH: longer sentences are cut into spans
 _TABLE_SCALE = EXP_TABLE_SIZE / MAX_EXP / 2.0

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
+
 from embedrec.engine.errors import EngineError
 from embedrec.engine.runtime.distributed import DistContext, plan_summary, shard_module
 from embedrec.engine.skipgram.config import SkipGramConfig

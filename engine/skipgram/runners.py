@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 import torch.distributed as dist
+
 from embedrec.engine.errors import EngineError
 from embedrec.engine.skipgram.config import SkipGramConfig
 from embedrec.engine.skipgram.corpus_blocks import Block

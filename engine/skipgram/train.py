@@ -31,6 +31,16 @@ from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
+
+from embedrec.core.artifacts import (
+    check_output_dir,
+    fingerprint,
+    read_json,
+    write_json,
+    write_manifest,
+)
+from embedrec.core.errors import ConfigError
+from embedrec.core.schemas import VOCAB_FILE
 from embedrec.engine.errors import EngineError
 from embedrec.engine.runtime.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from embedrec.engine.runtime.distributed import DistContext, distributed, format_plan
@@ -46,16 +56,6 @@ from embedrec.engine.skipgram.sampling_tables import (
     negative_table,
 )
 from embedrec.pipelines.text.dataset import TextDataset, open_text_dataset
-
-from embedrec.core.artifacts import (
-    check_output_dir,
-    fingerprint,
-    read_json,
-    write_json,
-    write_manifest,
-)
-from embedrec.core.errors import ConfigError
-from embedrec.core.schemas import VOCAB_FILE
 
 log = logging.getLogger(__name__)
 CONFIG_FILE = "config.json"

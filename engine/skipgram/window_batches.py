@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+
 from embedrec.engine.skipgram.kernel_common import draw_alias, lcg_next, seed_state, subsample
 
 

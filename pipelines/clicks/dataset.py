@@ -29,7 +29,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from embedrec.pipelines.clicks.tokens import tokenize_array
 
 from embedrec.core.artifacts import read_manifest
 from embedrec.core.errors import ArtifactError, ConfigError
@@ -43,6 +42,7 @@ from embedrec.core.schemas import (
     VOCABS_DIR,
     click_examples_schema,
 )
+from embedrec.pipelines.clicks.tokens import tokenize_array
 
 SPLITS = ("train", "validation")
 

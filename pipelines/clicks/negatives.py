@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from embedrec.pipelines.clicks.hashing import mix64, pair_key, unit_float
 from embedrec.pipelines.runtime.task_runner import task_output
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from embedrec.core.schemas import DOC_VOCAB, QUERY_TOKEN_VOCAB
 from embedrec.pipelines.clicks.hashing import pair_key, string_hash64
 from embedrec.pipelines.clicks.inputs import InputPart, read_partition_lines
 from embedrec.pipelines.clicks.parse_aol import parse_aol_line
@@ -25,8 +27,6 @@ from embedrec.pipelines.clicks.parse_jsonl import parse_jsonl_line
 from embedrec.pipelines.clicks.records import BadLine, Impression
 from embedrec.pipelines.clicks.tokens import tokenize_query
 from embedrec.pipelines.runtime.task_runner import task_output
-
-from embedrec.core.schemas import DOC_VOCAB, QUERY_TOKEN_VOCAB
 
 PARSERS: dict[str, Callable[[str], Impression | None]] = {
     "aol": parse_aol_line,

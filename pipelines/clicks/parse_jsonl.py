@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from embedrec.core.schemas import CLICK_RESERVED_NAMES
 from embedrec.pipelines.clicks.records import (
     BadLine,
     Impression,
@@ -28,8 +29,6 @@ from embedrec.pipelines.clicks.records import (
     check_feature_name,
     parse_iso_time,
 )
-
-from embedrec.core.schemas import CLICK_RESERVED_NAMES
 
 
 def parse_jsonl_line(text: str) -> Impression:

@@ -37,6 +37,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from embedrec.core.artifacts import check_output_dir, fingerprint, staged_output_dir, write_manifest
+from embedrec.core.errors import InputError
+from embedrec.core.schemas import (
+    CLICK_DATASET_KIND,
+    DOC_VOCAB,
+    EXAMPLES_DIR,
+    QUERY_TOKEN_VOCAB,
+    VOCABS_DIR,
+)
 from embedrec.pipelines.clicks.config import ClicksPipelineConfig
 from embedrec.pipelines.clicks.inputs import InputPart, expand_inputs, plan_partitions
 from embedrec.pipelines.clicks.negatives import merge_pairs, negatives_record, save_pairs
@@ -55,16 +65,6 @@ from embedrec.pipelines.clicks.vocab import merge_counts, write_vocabs
 from embedrec.pipelines.clicks.write import FinalizePlan, Placement, finalize_partition
 from embedrec.pipelines.runtime.dask_cluster import ClusterConfig, dashboard_link, dask_client
 from embedrec.pipelines.runtime.task_runner import remove_stray_temp_files
-
-from embedrec.core.artifacts import check_output_dir, fingerprint, staged_output_dir, write_manifest
-from embedrec.core.errors import InputError
-from embedrec.core.schemas import (
-    CLICK_DATASET_KIND,
-    DOC_VOCAB,
-    EXAMPLES_DIR,
-    QUERY_TOKEN_VOCAB,
-    VOCABS_DIR,
-)
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
 from embedrec.pipelines.clicks.hashing import string_hash64, unit_float
 
 TRAIN = "train"

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from embedrec.pipelines.text.tokenize import tokenize
 
 TOKENIZER_NAME = "embedrec.pipelines.text.tokenize.tokenize"

@@ -17,6 +17,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from embedrec.core.artifacts import atomic_path
+from embedrec.core.schemas import (
+    DOC_VOCAB,
+    EXAMPLES_DIR,
+    QUERY_TOKEN_VOCAB,
+    REJECTED_DIR,
+    REJECTED_SCHEMA,
+    click_examples_schema,
+)
 from embedrec.pipelines.clicks.dataset import ClickVocab, read_click_vocab, remap_ids
 from embedrec.pipelines.clicks.hashing import string_hash64
 from embedrec.pipelines.clicks.negatives import NegativeSampler
@@ -29,16 +39,6 @@ from embedrec.pipelines.clicks.split import (
     time_validation,
 )
 from embedrec.pipelines.clicks.vocab import vocab_path
-
-from embedrec.core.artifacts import atomic_path
-from embedrec.core.schemas import (
-    DOC_VOCAB,
-    EXAMPLES_DIR,
-    QUERY_TOKEN_VOCAB,
-    REJECTED_DIR,
-    REJECTED_SCHEMA,
-    click_examples_schema,
-)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from embedrec.pipelines.runtime.task_runner import task_output
 
 from embedrec.core.schemas import VOCAB_SCHEMA
+from embedrec.pipelines.runtime.task_runner import task_output
 
 COUNT_SCHEMA = pa.schema(
     [pa.field("token", pa.string(), nullable=False), pa.field("count", pa.int64(), nullable=False)]

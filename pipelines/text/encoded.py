@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from embedrec.pipelines.runtime.task_runner import task_output
 
 _IDS_SCHEMA = pa.schema([pa.field("ids", pa.list_(pa.int32()), nullable=False)])

@@ -25,6 +25,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from embedrec.core.artifacts import atomic_path
+from embedrec.core.schemas import PHRASES_FILE, PHRASES_SCHEMA
 from embedrec.pipelines.text.counts import (
     COUNT_SCHEMA,
     read_tables,
@@ -43,9 +46,6 @@ from embedrec.pipelines.text.phrases import (
     token_ids,
 )
 from embedrec.pipelines.text.tasks import TaskContext, part_name
-
-from embedrec.core.artifacts import atomic_path
-from embedrec.core.schemas import PHRASES_FILE, PHRASES_SCHEMA
 
 _PAIR_SCHEMA = pa.schema([pa.field("key", pa.int64()), pa.field("count", pa.int64())])
 _SCORED_SCHEMA = pa.schema(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from embedrec.pipelines.text.encoded import EncodedTokens
 
 

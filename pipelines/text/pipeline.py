@@ -40,6 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from embedrec.core.artifacts import staged_output_dir, write_manifest
+from embedrec.core.errors import InputError, PipelineError
+from embedrec.core.schemas import REJECTED_DIR, TEXT_DATASET_KIND
 from embedrec.pipelines.runtime.dask_cluster import ClusterConfig, dashboard_link, dask_client
 from embedrec.pipelines.runtime.task_runner import TaskRunner, remove_stray_temp_files
 from embedrec.pipelines.text.config import TextPipelineConfig
@@ -68,10 +71,6 @@ from embedrec.pipelines.text.tasks import (
     write_corpus_partition,
     write_vocabulary,
 )
-
-from embedrec.core.artifacts import staged_output_dir, write_manifest
-from embedrec.core.errors import InputError, PipelineError
-from embedrec.core.schemas import REJECTED_DIR, TEXT_DATASET_KIND
 
 log = logging.getLogger(__name__)
 

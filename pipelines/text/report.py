@@ -34,10 +34,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from embedrec.pipelines.text.sources import ScannedInput, SkippedInput
 
 from embedrec.core.artifacts import atomic_path
 from embedrec.core.schemas import REJECTED_SCHEMA
+from embedrec.pipelines.text.sources import ScannedInput, SkippedInput
 
 
 def warn_skipped(skipped: Sequence[SkippedInput], warn: Callable[[str], None]) -> None:

@@ -35,10 +35,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from embedrec.pipelines.runtime.task_runner import task_output
-
 from embedrec.core.artifacts import fingerprint
 from embedrec.core.errors import InputError
+from embedrec.pipelines.runtime.task_runner import task_output
 
 # Skip reasons (keys of the manifest's ``counts.skipped_inputs``).
 SKIP_BINARY = "binary"

@@ -33,6 +33,16 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from embedrec.core.artifacts import atomic_path
+from embedrec.core.errors import PipelineError
+from embedrec.core.schemas import (
+    CORPUS_DIR,
+    CORPUS_SCHEMA,
+    REJECTED_DIR,
+    REJECTED_SCHEMA,
+    VOCAB_FILE,
+)
 from embedrec.pipelines.text.counts import (
     COUNT_SCHEMA,
     read_tables,
@@ -46,16 +56,6 @@ from embedrec.pipelines.text.partitions import Partition, RejectedLine, Segment,
 from embedrec.pipelines.text.phrases import token_ids
 from embedrec.pipelines.text.sources import FORMAT_WIKIEXTRACTOR
 from embedrec.pipelines.text.tokenize import chunk_lengths, tokenize_line
-
-from embedrec.core.artifacts import atomic_path
-from embedrec.core.errors import PipelineError
-from embedrec.core.schemas import (
-    CORPUS_DIR,
-    CORPUS_SCHEMA,
-    REJECTED_DIR,
-    REJECTED_SCHEMA,
-    VOCAB_FILE,
-)
 
 # Tokens held as Python strings before they are dictionary-encoded: a Python string costs
 # ~60 bytes against ~4 once encoded. Encoding every 64k tokens, and decoding the text 1 MiB

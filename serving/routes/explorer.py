@@ -11,9 +11,10 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
-from embedrec.serving.errors import NotFoundError
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
+
+from embedrec.serving.errors import NotFoundError
 
 STATIC_FILES = {
     "explorer.js": "text/javascript; charset=utf-8",

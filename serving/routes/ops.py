@@ -7,6 +7,8 @@ import os
 import time
 from typing import Annotated, Any
 
+from fastapi import APIRouter, Body, Response
+
 from embedrec.serving.metrics import ServiceMetrics
 from embedrec.serving.reloader import Reloader
 from embedrec.serving.routes.api_models import (
@@ -17,7 +19,6 @@ from embedrec.serving.routes.api_models import (
     ReloadRequest,
 )
 from embedrec.serving.state import ServiceState
-from fastapi import APIRouter, Body, Response
 
 OptionalReload = Annotated[ReloadRequest | None, Body()]
 

@@ -11,6 +11,9 @@ pool, and turns library errors into JSON through the app's exception handlers (u
 from typing import Annotated, Any, Literal
 
 import numpy as np
+from fastapi import APIRouter, Query
+
+from embedrec.core.errors import ConfigError
 from embedrec.indexes.word_index import ScoredWord, WordIndex
 from embedrec.serving.errors import PayloadTooLargeError
 from embedrec.serving.metrics import ServiceMetrics
@@ -25,9 +28,6 @@ from embedrec.serving.routes.api_models import (
     VectorAnswer,
 )
 from embedrec.serving.state import ServiceState
-from fastapi import APIRouter, Query
-
-from embedrec.core.errors import ConfigError
 
 MAX_WORD_LENGTH = 256
 MAP_MAX_K = 200

@@ -32,6 +32,11 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from embedrec.core.artifacts import fingerprint, read_manifest
+from embedrec.core.errors import ArtifactError, ConfigError, EmbedrecError
 from embedrec.engine.errors import EngineError
 from embedrec.engine.ranker.export import export_doc_embeddings
 from embedrec.engine.ranker.files import DOC_EMBEDDINGS_DIR, DOC_INDEX_DIR
@@ -40,11 +45,6 @@ from embedrec.engine.skipgram.files import EMBEDDINGS_FILE
 from embedrec.indexes.word_index import WordIndex
 from embedrec.serving.errors import PayloadTooLargeError
 from embedrec.serving.routes.api_models import ERRORS
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
-
-from embedrec.core.artifacts import fingerprint, read_manifest
-from embedrec.core.errors import ArtifactError, ConfigError, EmbedrecError
 
 log = logging.getLogger(__name__)
 

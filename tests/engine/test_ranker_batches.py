@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ranker_fixtures import ranker_world
+
 from embedrec.engine.ranker.batches import (
     Examples,
     batch_rows,
@@ -17,7 +19,6 @@ from embedrec.engine.ranker.features import FeatureSpec, discover_features
 from embedrec.engine.ranker.train import epoch_examples
 from embedrec.pipelines.clicks.dataset import open_click_dataset
 from embedrec.pipelines.clicks.tokens import tokenize_query
-from ranker_fixtures import ranker_world
 
 SPEC = FeatureSpec(
     query=True,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from embedrec.pipelines.clicks.dataset import open_click_dataset
 from ranker_fixtures import ranker_world
+
+from embedrec.pipelines.clicks.dataset import open_click_dataset
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from embedrec.engine.ranker.config import RankerConfig, parse_widths
 
 from embedrec.core.errors import ConfigError
+from embedrec.engine.ranker.config import RankerConfig, parse_widths
 
 
 def test_defaults_round_trip_through_json_dict():

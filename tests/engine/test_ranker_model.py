@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from ranker_fixtures import ranker_world
+
+from embedrec.core.artifacts import read_manifest
 from embedrec.engine.ranker.batches import load_examples, make_batch
 from embedrec.engine.ranker.eval import evaluate_ranker
 from embedrec.engine.ranker.explain import explain_rows
@@ -18,9 +21,6 @@ from embedrec.engine.ranker.model import (
     retrieval_loss,
 )
 from embedrec.pipelines.clicks.dataset import open_click_dataset
-from ranker_fixtures import ranker_world
-
-from embedrec.core.artifacts import read_manifest
 
 
 def test_click_loss_is_the_cross_entropy_of_examined_times_relevance():

@@ -10,14 +10,14 @@ import sys
 import numpy as np
 import pytest
 import torch
+from ranker_fixtures import generate_logs, ranker_world, train_tiny
+
+from embedrec.core.artifacts import read_json, read_manifest, write_manifest
 from embedrec.engine.ranker.files import load_model_state
 from embedrec.engine.skipgram.files import SKIPGRAM_MODEL_KIND, write_embeddings
 from embedrec.engine.skipgram.progress import read_metrics
 from embedrec.pipelines.clicks.dataset import read_click_vocab
 from embedrec.pipelines.text.dataset import Vocabulary
-from ranker_fixtures import generate_logs, ranker_world, train_tiny
-
-from embedrec.core.artifacts import read_json, read_manifest, write_manifest
 
 FAST = ["--threads", "1", "--dim", "16", "--mlp", "32", "--batch-size", "1024", "--no-progress"]
 

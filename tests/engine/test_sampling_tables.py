@@ -6,6 +6,7 @@ import heapq
 
 import numpy as np
 import pytest
+
 from embedrec.engine.skipgram.sampling_tables import (
     alias_table,
     huffman_tree,

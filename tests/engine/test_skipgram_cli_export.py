@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from embedrec.engine.skipgram.files import load_embeddings
 
 

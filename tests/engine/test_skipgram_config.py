@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from embedrec.engine.skipgram.config import SkipGramConfig
 
 from embedrec.core.errors import ConfigError
+from embedrec.engine.skipgram.config import SkipGramConfig
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from embedrec.engine.skipgram.progress import read_metrics
 from embedrec.indexes import evaluate_analogies
 

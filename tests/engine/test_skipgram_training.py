@@ -6,14 +6,14 @@ import shutil
 
 import numpy as np
 import pytest
+
+from embedrec.core.errors import ConfigError
 from embedrec.engine.runtime.checkpoint import CHECKPOINTS_DIR, latest_checkpoint
 from embedrec.engine.skipgram.config import SkipGramConfig
 from embedrec.engine.skipgram.files import load_embeddings
 from embedrec.engine.skipgram.progress import read_metrics
 from embedrec.engine.skipgram.train import train_skipgram
 from embedrec.indexes import evaluate_analogies
-
-from embedrec.core.errors import ConfigError
 
 
 def _accuracy(model_dir, world) -> float:

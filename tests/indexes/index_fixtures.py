@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from embedrec.engine.skipgram.files import write_embeddings
-from embedrec.pipelines.text.dataset import Vocabulary
 
 from embedrec.core.artifacts import write_manifest
+from embedrec.engine.skipgram.files import write_embeddings
+from embedrec.pipelines.text.dataset import Vocabulary
 
 
 def write_model(directory: Path, vectors: np.ndarray, tokens: Sequence[str]) -> Path:

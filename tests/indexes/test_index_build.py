@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from embedrec.indexes import IndexBuildError, IndexConfig, build_index, load_index
-from embedrec.indexes.index_dir import INDEX_FILE
 from faiss.contrib.datasets import SyntheticDataset
 from index_fixtures import brute_force
 
 from embedrec.core.artifacts import read_manifest
 from embedrec.core.errors import ArtifactError, ConfigError, OutputExistsError
+from embedrec.indexes import IndexBuildError, IndexConfig, build_index, load_index
+from embedrec.indexes.index_dir import INDEX_FILE
 
 VOCAB = 2000
 DIM = 32

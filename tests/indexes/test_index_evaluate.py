@@ -6,6 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from index_fixtures import planted_analogies, unit
+from scipy import stats
+
+from embedrec.core.errors import ConfigError, InputError
 from embedrec.indexes import (
     IndexConfig,
     build_index,
@@ -15,10 +19,6 @@ from embedrec.indexes import (
     read_analogy_questions,
 )
 from embedrec.indexes.evaluate import _average_ranks
-from index_fixtures import planted_analogies, unit
-from scipy import stats
-
-from embedrec.core.errors import ConfigError, InputError
 
 DATA = Path("/work/shared/data/eval")
 needs_data = pytest.mark.skipif(not DATA.exists(), reason="shared evaluation data not present")

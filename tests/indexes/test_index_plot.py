@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from embedrec.indexes import UnknownWordError, load_index, plot_pca
-from embedrec.indexes.plot import pca_2d
 from index_fixtures import planted_analogies, unit
 
 from embedrec.core.errors import ConfigError
+from embedrec.indexes import UnknownWordError, load_index, plot_pca
+from embedrec.indexes.plot import pca_2d
 
 
 def test_png_is_written_and_not_blank(make_model, tmp_path):

@@ -6,14 +6,14 @@ import json
 
 import numpy as np
 import pytest
-from embedrec.indexes import IndexConfig, build_index, load_index
-from embedrec.indexes.index_dir import INDEX_FILE
-from embedrec.indexes.sharded import ShardedIndex, shard_file_name, shard_ranges
 from faiss.contrib.datasets import SyntheticDataset
 from index_fixtures import brute_force
 
 from embedrec.core.artifacts import read_manifest, write_json
 from embedrec.core.errors import ArtifactError, ConfigError
+from embedrec.indexes import IndexConfig, build_index, load_index
+from embedrec.indexes.index_dir import INDEX_FILE
+from embedrec.indexes.sharded import ShardedIndex, shard_file_name, shard_ranges
 
 VOCAB = 1000
 DIM = 24

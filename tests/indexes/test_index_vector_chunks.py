@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from embedrec.core.errors import ArtifactError
 from embedrec.indexes.vector_chunks import (
     iter_prepared_chunks,
     iter_row_chunks,
@@ -11,8 +13,6 @@ from embedrec.indexes.vector_chunks import (
     read_rows,
     take_rows,
 )
-
-from embedrec.core.errors import ArtifactError
 
 
 @pytest.fixture

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from embedrec.indexes import ScoredWord, UnknownWordError, load_index
-from embedrec.indexes.index_dir import exact_index_from_model
 from faiss.contrib.evaluation import check_ref_knn_with_draws
 from index_fixtures import brute_force, planted_analogies, unit
 
 from embedrec.core.errors import ConfigError
+from embedrec.indexes import ScoredWord, UnknownWordError, load_index
+from embedrec.indexes.index_dir import exact_index_from_model
 
 
 def _scores_ids(index, results):

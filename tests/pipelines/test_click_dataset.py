@@ -8,6 +8,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+
+from embedrec.core.artifacts import write_manifest
+from embedrec.core.errors import ArtifactError, ConfigError
 from embedrec.pipelines.clicks.config import ClicksPipelineConfig
 from embedrec.pipelines.clicks.dataset import (
     ClickVocab,
@@ -18,9 +21,6 @@ from embedrec.pipelines.clicks.dataset import (
 )
 from embedrec.pipelines.clicks.pipeline import run_clicks_pipeline
 from embedrec.pipelines.runtime.dask_cluster import ClusterConfig
-
-from embedrec.core.artifacts import write_manifest
-from embedrec.core.errors import ArtifactError, ConfigError
 
 JSONL = Path(__file__).resolve().parents[1] / "assets" / "clicks" / "impressions.jsonl"
 

@@ -10,6 +10,7 @@ import re
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+
 from embedrec.pipelines.synthetic.clicks.bad_lines import (
     BAD_LINE_KINDS,
     KIND_CYCLE,

@@ -10,10 +10,10 @@ import re
 
 import pyarrow.parquet as pq
 import pytest
-from embedrec.pipelines.synthetic.clicks.config import ClickLogConfig
-from embedrec.pipelines.synthetic.clicks.generate import FILES, generate_click_logs
 
 from embedrec.core.artifacts import read_manifest
+from embedrec.pipelines.synthetic.clicks.config import ClickLogConfig
+from embedrec.pipelines.synthetic.clicks.generate import FILES, generate_click_logs
 
 CONFIG = ClickLogConfig(queries=60, docs=200, impressions=600, users=50, seed=3)
 HEX8 = re.compile(r"[0-9a-f]{8}\Z")

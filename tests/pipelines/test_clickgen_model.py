@@ -6,15 +6,15 @@ import dataclasses
 
 import numpy as np
 import pytest
+
+from embedrec.core.errors import ConfigError
+from embedrec.core.ranking_metrics import auc
 from embedrec.pipelines.synthetic.clicks.config import ClickLogConfig
 from embedrec.pipelines.synthetic.clicks.model import (
     GENERIC_WORDS,
     examination_curve,
     simulate_clicks,
 )
-
-from embedrec.core.errors import ConfigError
-from embedrec.core.ranking_metrics import auc
 
 # Default model settings, small sizes: 3000 impressions = 30,000 shown results.
 SMALL = ClickLogConfig(queries=300, docs=1200, impressions=3000, users=400, seed=11)

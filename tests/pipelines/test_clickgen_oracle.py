@@ -9,10 +9,11 @@ from collections import defaultdict
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from scipy.stats import mannwhitneyu
+
 from embedrec.pipelines.synthetic.clicks.config import ClickLogConfig
 from embedrec.pipelines.synthetic.clicks.generate import generate_click_logs
 from embedrec.pipelines.synthetic.clicks.oracle import baseline_scores, oracle_report
-from scipy.stats import mannwhitneyu
 
 CONFIG = ClickLogConfig(queries=200, docs=800, impressions=2000, users=300, seed=9)
 

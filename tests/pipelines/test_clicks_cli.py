@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from embedrec.pipelines.clicks.dataset import open_click_dataset
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "clicks"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from embedrec.pipelines.clicks.inputs import expand_inputs, plan_partitions, read_partition_lines
 
 from embedrec.core.errors import InputError
+from embedrec.pipelines.clicks.inputs import expand_inputs, plan_partitions, read_partition_lines
 
 
 def all_lines(parts):

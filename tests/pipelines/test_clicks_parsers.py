@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from embedrec.pipelines.clicks.parse_aol import AOL_HEADER, parse_aol_line
 from embedrec.pipelines.clicks.parse_criteo import CRITEO_DENSE, CRITEO_SPARSE, parse_criteo_line
 from embedrec.pipelines.clicks.parse_jsonl import parse_jsonl_line

@@ -11,13 +11,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+from embedrec.core.errors import ConfigError, InputError, OutputExistsError
 from embedrec.pipelines.clicks.config import ClicksPipelineConfig
 from embedrec.pipelines.clicks.dataset import dense_matrix, open_click_dataset
 from embedrec.pipelines.clicks.pipeline import run_clicks_pipeline
 from embedrec.pipelines.clicks.split import hash_user_validation
 from embedrec.pipelines.runtime.dask_cluster import ClusterConfig
-
-from embedrec.core.errors import ConfigError, InputError, OutputExistsError
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "clicks"
 JSONL, AOL, CRITEO = ASSETS / "impressions.jsonl", ASSETS / "aol.txt", ASSETS / "criteo.tsv"

@@ -6,6 +6,7 @@ import collections
 
 import numpy as np
 import pytest
+
 from embedrec.pipelines.clicks.hashing import pair_key, string_hash64
 from embedrec.pipelines.clicks.negatives import NegativeSampler, merge_pairs
 from embedrec.pipelines.clicks.split import (

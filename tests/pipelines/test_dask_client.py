@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from embedrec.pipelines.runtime.dask_cluster import ClusterConfig, dask_client, import_distributed
 
 from embedrec.core.errors import ConfigError, PipelineError
+from embedrec.pipelines.runtime.dask_cluster import ClusterConfig, dask_client, import_distributed
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 BIN = Path(sys.executable).parent

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from embedrec.pipelines.text.dataset import open_text_dataset
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "text"

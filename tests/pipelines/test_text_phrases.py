@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from embedrec.pipelines.runtime.dask_cluster import ClusterConfig
 from embedrec.pipelines.text.dataset import open_text_dataset
 from embedrec.pipelines.text.encoded import EncodedTokens

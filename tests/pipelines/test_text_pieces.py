@@ -8,9 +8,10 @@ import itertools
 import random
 from pathlib import Path
 
-import embedrec.pipelines.text.tasks as text_tasks
 import pyarrow.parquet as pq
 import pytest
+
+import embedrec.pipelines.text.tasks as text_tasks
 from embedrec.pipelines.runtime.task_runner import remove_stray_temp_files, task_output
 from embedrec.pipelines.text.encoded import EncodedTokens
 from embedrec.pipelines.text.partitions import Partition, Segment, read_segment, read_segment_pieces

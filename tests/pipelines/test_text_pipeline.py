@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+
+from embedrec.core.errors import ConfigError, InputError, OutputExistsError, PipelineError
 from embedrec.pipelines.runtime.dask_cluster import ClusterConfig
 from embedrec.pipelines.text.dataset import open_text_dataset
 from embedrec.pipelines.text.pipeline import TextPipelineConfig, run_text_pipeline
-
-from embedrec.core.errors import ConfigError, InputError, OutputExistsError, PipelineError
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "text"
 

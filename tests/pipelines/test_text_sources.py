@@ -10,6 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from embedrec.core.errors import InputError
 from embedrec.pipelines.text.partitions import (
     REJECT_INVALID_UTF8,
     REJECT_NUL_BYTE,
@@ -29,8 +31,6 @@ from embedrec.pipelines.text.sources import (
     discover_inputs,
     scan_input,
 )
-
-from embedrec.core.errors import InputError
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "text"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from embedrec.pipelines.text.tokenize import chunk_lengths, split_sentences, tokenize, tokenize_line
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "text"

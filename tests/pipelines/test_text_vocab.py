@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from embedrec.pipelines.runtime.dask_cluster import ClusterConfig
 from embedrec.pipelines.text.counts import (
     order_vocabulary,

@@ -8,6 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+
+from embedrec.core.artifacts import read_manifest
+from embedrec.core.errors import ConfigError, OutputExistsError
 from embedrec.pipelines import TextWorldConfig, generate_text_world
 from embedrec.pipelines.synthetic.text.lexicon import RELATIONS
 from embedrec.pipelines.synthetic.text.tasks import token
@@ -18,9 +21,6 @@ from embedrec.pipelines.synthetic.text.world import (
     WORLD_FILE,
     WORLD_KIND,
 )
-
-from embedrec.core.artifacts import read_manifest
-from embedrec.core.errors import ConfigError, OutputExistsError
 
 SECTIONS = ["capital-world", "family", "gram7-past-tense", "gram8-plural"]
 DATA_FILES = [CORPUS_FILE, QUESTIONS_FILE, SIMILARITY_FILE, WORLD_FILE]

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from embedrec.pipelines import TextWorldConfig, generate_text_world
 
 

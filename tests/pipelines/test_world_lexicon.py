@@ -6,6 +6,7 @@ import dataclasses
 from random import Random
 
 import pytest
+
 from embedrec.pipelines.synthetic.text import lexicon, templates
 from embedrec.pipelines.synthetic.text.corpus import SentenceSampler
 

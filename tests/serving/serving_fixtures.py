@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from embedrec.engine.skipgram.files import write_embeddings
-from embedrec.pipelines.text.dataset import Vocabulary
 
 from embedrec.core.artifacts import write_manifest
+from embedrec.engine.skipgram.files import write_embeddings
+from embedrec.pipelines.text.dataset import Vocabulary
 
 DIM = 32
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from embedrec.engine.skipgram.files import write_embeddings
-from embedrec.pipelines.text.dataset import Vocabulary
 
 from embedrec.core.artifacts import write_manifest
+from embedrec.engine.skipgram.files import write_embeddings
+from embedrec.pipelines.text.dataset import Vocabulary
 
 
 @pytest.fixture

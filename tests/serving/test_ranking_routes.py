@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import numpy as np
 import pytest
-from embedrec.engine.ranker.inference import Ranker
-from embedrec.pipelines.clicks.dataset import open_click_dataset
 
 from embedrec.core.artifacts import read_manifest
+from embedrec.engine.ranker.inference import Ranker
+from embedrec.pipelines.clicks.dataset import open_click_dataset
 from tests.engine.ranker_fixtures import ranker_world
 
 

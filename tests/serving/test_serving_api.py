@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from embedrec.indexes import load_index
 from embedrec.serving.projection import pca_2d
 

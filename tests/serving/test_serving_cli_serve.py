@@ -15,8 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from embedrec.indexes import load_index
 from serving_fixtures import free_port
+
+from embedrec.indexes import load_index
 
 TOKEN = "serve-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}

@@ -6,6 +6,9 @@ import logging
 
 import numpy as np
 import pytest
+from serving_fixtures import free_port
+
+from embedrec.core.errors import ConfigError, EmbedrecError
 from embedrec.indexes import UnknownWordError, load_index
 from embedrec.serving import (
     AuthenticationError,
@@ -16,9 +19,6 @@ from embedrec.serving import (
     ServiceTimeoutError,
     ServiceUnavailableError,
 )
-from serving_fixtures import free_port
-
-from embedrec.core.errors import ConfigError, EmbedrecError
 
 TOKEN = "client-token"
 

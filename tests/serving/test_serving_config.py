@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from embedrec.serving.config import CONFIG_ENV, ServeConfig
 
 from embedrec.core.errors import ConfigError
+from embedrec.serving.config import CONFIG_ENV, ServeConfig
 
 
 def test_safe_defaults():

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import httpx
-from embedrec.serving.errors import error_body, error_from_answer
 from fastapi import APIRouter
 from serving_fixtures import live_server
 
 from embedrec.core.errors import ArtifactError, EmbedrecError
+from embedrec.serving.errors import error_body, error_from_answer
 
 
 def _error(answer: httpx.Response, status: int, code: str) -> dict:
@@ -181,9 +181,8 @@ def test_other_routers_share_the_error_mapping(planted):
 
 
 def test_error_mapping_round_trips_to_library_exceptions():
-    from embedrec.indexes import UnknownWordError
-
     from embedrec.core.errors import ConfigError
+    from embedrec.indexes import UnknownWordError
 
     for error in (
         UnknownWordError("xyzzy", vocab_size=10, suggestion="xyz"),

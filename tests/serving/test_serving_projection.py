@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from embedrec.serving.projection import pca_2d
 
 

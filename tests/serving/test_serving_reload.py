@@ -8,6 +8,7 @@ import time
 
 import httpx
 import pytest
+
 from embedrec.indexes import load_index
 
 TOKEN = "reload-token"

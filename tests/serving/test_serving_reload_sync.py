@@ -4,11 +4,12 @@ sharing one control directory, in this process."""
 from __future__ import annotations
 
 import httpx
+from serving_fixtures import live_server
+
 from embedrec.serving.app import create_app
 from embedrec.serving.config import ServeConfig
 from embedrec.serving.reload_sync import ReloadBroadcast
 from embedrec.serving.state import ServiceState
-from serving_fixtures import live_server
 
 TOKEN = "sync-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import numpy as np
+
 from embedrec.pipelines.synthetic.clicks.bad_lines import BadLinePlan, write_lines
 from embedrec.pipelines.synthetic.clicks.model import ClickLog, ClickWorld, utc_times
 

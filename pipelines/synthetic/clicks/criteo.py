@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
+
 from embedrec.pipelines.synthetic.clicks.bad_lines import BadLinePlan, write_lines
 from embedrec.pipelines.synthetic.clicks.config import REGIONS, ClickLogConfig
 from embedrec.pipelines.synthetic.clicks.model import ClickLog, ClickWorld, component_rng

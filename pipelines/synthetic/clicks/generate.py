@@ -31,6 +31,16 @@ from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from embedrec.core.artifacts import (
+    atomic_path,
+    check_output_dir,
+    staged_output_dir,
+    write_json,
+    write_manifest,
+)
+from embedrec.core.schemas import SYNTHETIC_CLICKS_KIND
 from embedrec.pipelines.synthetic.clicks.aol import AolRows, aol_rows, write_aol
 from embedrec.pipelines.synthetic.clicks.bad_lines import (
     AOL_FILE,
@@ -47,16 +57,6 @@ from embedrec.pipelines.synthetic.clicks.jsonl import write_jsonl
 from embedrec.pipelines.synthetic.clicks.model import component_rng, simulate_clicks
 from embedrec.pipelines.synthetic.clicks.oracle import ORACLE_FILE, oracle_report
 from embedrec.pipelines.synthetic.clicks.truth import TRUTH_FILE, LogLines, build_truth_table
-from tqdm import tqdm
-
-from embedrec.core.artifacts import (
-    atomic_path,
-    check_output_dir,
-    staged_output_dir,
-    write_json,
-    write_manifest,
-)
-from embedrec.core.schemas import SYNTHETIC_CLICKS_KIND
 
 log = logging.getLogger(__name__)
 

@@ -46,6 +46,8 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
+
+from embedrec.core.errors import PipelineError
 from embedrec.pipelines.synthetic.clicks.config import (
     DEVICE_SHARES,
     DEVICES,
@@ -53,8 +55,6 @@ from embedrec.pipelines.synthetic.clicks.config import (
     REGIONS,
     ClickLogConfig,
 )
-
-from embedrec.core.errors import PipelineError
 
 log = logging.getLogger(__name__)
 

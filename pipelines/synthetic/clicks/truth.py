@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+
+from embedrec.core.schemas import CLICK_TRUTH_SCHEMA
 from embedrec.pipelines.synthetic.clicks.model import (
     ClickLog,
     ClickWorld,
@@ -27,8 +29,6 @@ from embedrec.pipelines.synthetic.clicks.model import (
     impression_ids,
     user_names,
 )
-
-from embedrec.core.schemas import CLICK_TRUTH_SCHEMA
 
 TRUTH_FILE = "truth.parquet"
 

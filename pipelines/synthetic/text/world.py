@@ -33,6 +33,8 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
+from embedrec.core.artifacts import atomic_path, staged_output_dir, write_json, write_manifest
+from embedrec.core.errors import ConfigError
 from embedrec.pipelines.synthetic.text.corpus import iter_paragraphs
 from embedrec.pipelines.synthetic.text.lexicon import RELATIONS, Relation
 from embedrec.pipelines.synthetic.text.tasks import (
@@ -43,9 +45,6 @@ from embedrec.pipelines.synthetic.text.tasks import (
     token,
 )
 from embedrec.pipelines.synthetic.text.templates import ADJECTIVES, NOUNS, SURNAMES, tokens_of
-
-from embedrec.core.artifacts import atomic_path, staged_output_dir, write_json, write_manifest
-from embedrec.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

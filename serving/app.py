@@ -56,6 +56,7 @@ from embedrec.serving.routes.explorer import build_explorer_router
 from embedrec.serving.routes.ops import build_ops_router
 from embedrec.serving.routes.query import build_query_router
 from embedrec.serving.state import ServiceState
+from embedrec.serving.worker import configure_worker
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +128,6 @@ def create_app(
 
 def app_from_environment() -> FastAPI:
     """uvicorn factory for worker processes (``--workers N``): config from the environment."""
-    from embedrec.serving.server import configure_worker
-
     config = ServeConfig.from_environment()
     broadcast = configure_worker(config)
     if broadcast is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from embedrec.engine.ranker.config import (
     RankerConfig,
     parse_widths,
 )
+from embedrec.engine.runtime.launch import train_or_launch, training_options
 
 TRAIN_EPILOG = """\b
 Examples:
@@ -121,23 +121,7 @@ Examples:
     default=None,
     help="Planner constraint for every table (default: the planner chooses).",
 )
-@click.option(
-    "--checkpoint-every",
-    "checkpoint_every",
-    type=int,
-    default=None,
-    help="Checkpoint every N steps (default: every 10 minutes).",
-)
-@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
-@click.option("--nproc", default=1, show_default=True, help="Ranks to launch with torchrun.")
-@click.option(
-    "--max-restarts",
-    default=3,
-    show_default=True,
-    help="With --nproc: elastic restarts after a rank dies (each resumes).",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing model directory.")
-@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@training_options
 @json_option
 @click.pass_context
 def train_ranker_command(
@@ -164,29 +148,32 @@ def train_ranker_command(
         checkpoint_every_steps=checkpoint_every,
         **settings,
     )
-    if nproc > 1:
-        from embedrec.engine.runtime.launch import command_argv, launch, prepare_output
 
-        prepare_output(out, resume=resume, overwrite=overwrite)
-        argv = command_argv(ctx, drop={"nproc", "max_restarts", "overwrite", "resume"})
-        code = launch(nproc, [*argv, "--resume"], max_restarts=max_restarts)
-        if code != 0:
-            raise click.exceptions.Exit(code)
-        return
+    def train() -> Any:
+        from embedrec.engine.ranker.train import train_ranker
 
-    from embedrec.engine.ranker.train import train_ranker
+        return train_ranker(
+            data,
+            out,
+            config,
+            resume=resume,
+            overwrite=overwrite,
+            show_progress=progress,
+            echo=lambda line: click.echo(line, err=True),
+        )
 
-    result = train_ranker(
-        data,
-        out,
-        config,
+    train_or_launch(
+        ctx,
+        out=out,
         resume=resume,
         overwrite=overwrite,
-        show_progress=progress,
-        echo=lambda line: click.echo(line, err=True),
+        nproc=nproc,
+        max_restarts=max_restarts,
+        train=train,
+        report=lambda result: emit(
+            dataclasses.asdict(result), as_json=as_json, human=_train_summary
+        ),
     )
-    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
-        emit(dataclasses.asdict(result), as_json=as_json, human=_train_summary)
 
 
 def _train_summary(result: dict[str, Any]) -> str:

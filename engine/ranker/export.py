@@ -25,26 +25,15 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from embedrec.core.artifacts import atomic_path, fingerprint, write_manifest
+from embedrec.core.artifacts import fingerprint, write_manifest
 from embedrec.core.errors import ArtifactError
-from embedrec.engine.ranker.files import DOC_EMBEDDINGS_DIR, DOCS_FILE
+from embedrec.engine.ranker.files import DOC_CATALOG_SCHEMA, DOC_EMBEDDINGS_DIR, DOCS_FILE
 from embedrec.engine.skipgram.files import DOC_EMBEDDINGS_KIND, write_embeddings
 from embedrec.pipelines.clicks.dataset import ClickDataset, ClickVocab
 from embedrec.pipelines.text.dataset import Vocabulary
 
 log = logging.getLogger(__name__)
-
-DOC_CATALOG_SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.int32(), nullable=False),
-        pa.field("doc", pa.string(), nullable=False),
-        pa.field("title", pa.string(), nullable=True),
-        pa.field("shown", pa.int64(), nullable=False),
-        pa.field("clicks", pa.int64(), nullable=False),
-    ]
-)
 
 
 def build_doc_catalog(dataset: ClickDataset, doc_vocab: ClickVocab) -> pa.Table:
@@ -83,25 +72,6 @@ def build_doc_catalog(dataset: ClickDataset, doc_vocab: ClickVocab) -> pa.Table:
     )
 
 
-def write_doc_catalog(model_dir: str | Path, catalog: pa.Table) -> None:
-    with atomic_path(Path(model_dir) / DOCS_FILE) as tmp:
-        pq.write_table(catalog, tmp)
-
-
-def read_doc_catalog(model_dir: str | Path) -> pa.Table:
-    path = Path(model_dir) / DOCS_FILE
-    if not path.exists():
-        raise ArtifactError(model_dir, f"has no {DOCS_FILE} (a ranker trained without docs?)")
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise ArtifactError(path, f"is not a readable Parquet file ({exc})") from None
-    missing = [f.name for f in DOC_CATALOG_SCHEMA if f.name not in table.column_names]
-    if missing:
-        raise ArtifactError(path, f"lacks column(s) {', '.join(missing)}")
-    return table
-
-
 def export_doc_embeddings(model_dir: str | Path) -> dict[str, Any]:
     """Write ``MODEL/doc_embeddings/`` from the trained model; returns its counts."""
     from embedrec.engine.ranker.inference import Ranker
@@ -137,9 +107,6 @@ def export_doc_embeddings(model_dir: str | Path) -> dict[str, Any]:
 
 
 __all__ = [
-    "DOC_CATALOG_SCHEMA",
     "build_doc_catalog",
     "export_doc_embeddings",
-    "read_doc_catalog",
-    "write_doc_catalog",
 ]

@@ -22,6 +22,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import torch
 
 from embedrec.core.artifacts import atomic_path, read_json, read_manifest
@@ -35,6 +37,16 @@ MODEL_FILE = "model.pt"
 DOCS_FILE = "docs.parquet"
 DOC_EMBEDDINGS_DIR = "doc_embeddings"
 DOC_INDEX_DIR = "doc_index"
+
+DOC_CATALOG_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.int32(), nullable=False),
+        pa.field("doc", pa.string(), nullable=False),
+        pa.field("title", pa.string(), nullable=True),
+        pa.field("shown", pa.int64(), nullable=False),
+        pa.field("clicks", pa.int64(), nullable=False),
+    ]
+)
 
 
 def save_model_state(model_dir: str | Path, state: dict[str, torch.Tensor]) -> None:
@@ -71,3 +83,22 @@ def read_ranker_config(model_dir: str | Path) -> tuple[RankerConfig, FeatureSpec
     except KeyError as exc:
         raise ArtifactError(d / CONFIG_FILE, f"lacks {exc}") from None
     return config, spec, dict(saved.get("dataset", {}))
+
+
+def write_doc_catalog(model_dir: str | Path, catalog: pa.Table) -> None:
+    with atomic_path(Path(model_dir) / DOCS_FILE) as tmp:
+        pq.write_table(catalog, tmp)
+
+
+def read_doc_catalog(model_dir: str | Path) -> pa.Table:
+    path = Path(model_dir) / DOCS_FILE
+    if not path.exists():
+        raise ArtifactError(model_dir, f"has no {DOCS_FILE} (a ranker trained without docs?)")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ArtifactError(path, f"is not a readable Parquet file ({exc})") from None
+    missing = [f.name for f in DOC_CATALOG_SCHEMA if f.name not in table.column_names]
+    if missing:
+        raise ArtifactError(path, f"lacks column(s) {', '.join(missing)}")
+    return table

@@ -32,7 +32,6 @@ from embedrec.engine.errors import EngineError
 from embedrec.engine.ranker.batches import Examples, iter_score_batches, make_batch
 from embedrec.engine.ranker.config import RankerConfig
 from embedrec.engine.ranker.explain import explain_rows
-from embedrec.engine.ranker.export import read_doc_catalog
 from embedrec.engine.ranker.features import (
     DOC,
     QUERY,
@@ -41,7 +40,7 @@ from embedrec.engine.ranker.features import (
     FeatureSpec,
     read_model_vocabs,
 )
-from embedrec.engine.ranker.files import load_model_state, read_ranker_config
+from embedrec.engine.ranker.files import load_model_state, read_doc_catalog, read_ranker_config
 from embedrec.engine.ranker.model import RankerModel
 from embedrec.pipelines.clicks.dataset import ClickVocab
 from embedrec.pipelines.clicks.tokens import tokenize_array, tokenize_query

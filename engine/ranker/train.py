@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,11 +38,8 @@ import torch.distributed as dist
 from embedrec.core.artifacts import (
     check_output_dir,
     fingerprint,
-    read_json,
-    write_json,
     write_manifest,
 )
-from embedrec.core.errors import ConfigError
 from embedrec.core.ranking_metrics import MetricError, auc, log_loss
 from embedrec.engine.errors import EngineError
 from embedrec.engine.ranker.batches import (
@@ -58,20 +54,29 @@ from embedrec.engine.ranker.batches import (
     rank_batches,
 )
 from embedrec.engine.ranker.config import SHAPE_FIELDS, RankerConfig
-from embedrec.engine.ranker.export import (
-    build_doc_catalog,
-    export_doc_embeddings,
+from embedrec.engine.ranker.export import build_doc_catalog, export_doc_embeddings
+from embedrec.engine.ranker.features import FeatureSpec, discover_features, write_model_vocabs
+from embedrec.engine.ranker.files import (
+    RANKER_MODEL_KIND,
+    save_model_state,
     write_doc_catalog,
 )
-from embedrec.engine.ranker.features import FeatureSpec, discover_features, write_model_vocabs
-from embedrec.engine.ranker.files import CONFIG_FILE, RANKER_MODEL_KIND, save_model_state
 from embedrec.engine.ranker.model import click_loss, click_probability, retrieval_loss
 from embedrec.engine.ranker.progress import TrainingLog
 from embedrec.engine.ranker.sharding import ShardedRanker
 from embedrec.engine.ranker.warm_start import warm_start
-from embedrec.engine.runtime.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from embedrec.engine.runtime.distributed import DistContext, distributed, format_plan
-from embedrec.pipelines.clicks.dataset import ClickDataset, open_click_dataset
+from embedrec.engine.runtime.checkpoint import save_checkpoint
+from embedrec.engine.runtime.distributed import DistContext, distributed
+from embedrec.engine.runtime.training import (
+    CheckpointCadence,
+    Restored,
+    announce_plan,
+    checkpoint_on_interrupt,
+    elapsed_since,
+    prepare_model_dir,
+    restore_latest,
+)
+from embedrec.pipelines.clicks.dataset import ClickDataset, ClickVocab, open_click_dataset
 
 log = logging.getLogger(__name__)
 
@@ -111,42 +116,6 @@ def _dataset_identity(dataset: ClickDataset) -> dict[str, Any]:
     }
 
 
-def _prepare_model_dir(
-    out: Path,
-    config: RankerConfig,
-    spec: FeatureSpec,
-    identity: dict[str, Any],
-    *,
-    resume: bool,
-    overwrite: bool,
-) -> bool:
-    """Create or check the model directory; return True when resuming from it."""
-    config_path = out / CONFIG_FILE
-    if resume and config_path.exists():
-        saved = read_json(config_path)
-        previous = RankerConfig.from_dict(saved["ranker"])
-        for key in SHAPE_FIELDS:
-            if getattr(previous, key) != getattr(config, key):
-                raise ConfigError(
-                    key, getattr(config, key), f"{getattr(previous, key)!r} as in {config_path}"
-                )
-        if saved.get("dataset", {}).get("vocab_sha256") != identity["vocab_sha256"]:
-            raise EngineError(
-                f"{out} was trained on another dataset ({saved.get('dataset', {}).get('path')})"
-            )
-        write_json(config_path, {**saved, "ranker": config.to_dict()})
-        return True
-    if not resume:
-        check_output_dir(out, overwrite=overwrite)
-        if out.exists() and overwrite:
-            shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(
-        config_path, {"ranker": config.to_dict(), "features": spec.to_dict(), "dataset": identity}
-    )
-    return False
-
-
 def train_ranker(
     dataset_dir: str | Path,
     out_dir: str | Path,
@@ -163,6 +132,9 @@ def train_ranker(
     fresh when there is none, so one command line serves torchrun's elastic restarts);
     ``config.epochs`` may be raised to train further. ``echo`` receives the human status
     lines (the sharding plan) on rank 0.
+
+    >>> train_ranker("data/clicks", "models/ranker", RankerConfig(epochs=3))  # doctest: +SKIP
+    RankerTrainResult(model_dir='models/ranker', world_size=1, ...)
     """
     dataset = open_click_dataset(dataset_dir)
     out = Path(out_dir)
@@ -174,172 +146,212 @@ def train_ranker(
         # One thread per rank by default: the ranker's tensors are small, and on a shared CPU
         # a second OpenMP thread spent more time waiting than working (7x slower, measured).
         torch.set_num_threads(config.threads or 1)
-        resuming = False
-        if ctx.is_main:
-            resuming = _prepare_model_dir(
-                out, config, spec, identity, resume=resume, overwrite=overwrite
-            )
-        if ctx.world_size > 1:
-            dist.barrier()
-        model_vocabs = {table: dataset.vocabs[table] for table in spec.tables}
-        train = load_examples(dataset, spec, model_vocabs, "train")
+        resuming = prepare_model_dir(
+            out,
+            "ranker",
+            config,
+            ctx,
+            shape_fields=SHAPE_FIELDS,
+            payload={"ranker": config.to_dict(), "features": spec.to_dict(), "dataset": identity},
+            resume=resume,
+            overwrite=overwrite,
+        )
+        data = _TrainingData.load(dataset, spec, config)
+        prior = position_prior(data.train, config.max_position) if spec.position else None
+        sharded = ShardedRanker.build(spec, config, ctx, position_init=prior)
+        announce_plan(ctx, "", sharded.plan, echo)
+        restored = restore_latest(out, sharded, ctx, resume=resume, resuming=resuming)
+        warm = None
+        if restored is None and config.warm_start is not None:
+            warm = warm_start(sharded, data.vocabs, config)
+        run = _Run.start(out, config, ctx, spec, sharded, data, restored, show_progress)
+        sharded.dmp.train()
+        with checkpoint_on_interrupt(ctx, run.save, close=run.log.close):
+            while run.state["epoch"] < config.epochs:
+                _train_epoch(run)
+        elapsed = elapsed_since(run.started)
+        if run.figures is None and data.validation is not None:  # resumed after the last epoch
+            run.figures = validate(sharded, data.validation, spec, config.batch_size, ctx)
+        run.save()
+        exported = sharded.export_state()  # collective: every rank takes part
+        result = _result(run, elapsed, restored, warm)
+        if ctx.is_main and exported is not None:
+            _export(out, dataset, spec, config, identity, exported, result, run.state)
+        return result
+
+
+@dataclass(frozen=True)
+class _TrainingData:
+    """The examples one run trains and validates on, in the model's id spaces."""
+
+    train: Examples
+    validation: Examples | None
+    vocabs: dict[str, ClickVocab]
+    doc_log_q: np.ndarray | None  # log of each doc's share of clicks (in-batch softmax)
+
+    @classmethod
+    def load(cls, dataset: ClickDataset, spec: FeatureSpec, config: RankerConfig) -> _TrainingData:
+        vocabs = {table: dataset.vocabs[table] for table in spec.tables}
+        train = load_examples(dataset, spec, vocabs, "train")
         if len(train) == 0:
             raise EngineError(f"{dataset.path} has no train rows")
         validation = None
         if config.validate and dataset.num_examples("validation") > 0:
-            validation = load_examples(dataset, spec, model_vocabs, "validation")
-        prior = position_prior(train, config.max_position) if spec.position else None
-        sharded = ShardedRanker.build(spec, config, ctx, position_init=prior)
-        if ctx.is_main:
-            plan_text = f"sharding plan ({ctx.world_size} rank(s)):\n" + format_plan(sharded.plan)
-            (echo or log.info)(plan_text)
-
-        state: dict[str, Any] = {
-            "epoch": 0,
-            "round": 0,
-            "step": 0,
-            "examples": 0,
-            "loss_sum": 0.0,
-            "seconds": 0.0,
-        }
-        resumed_from = None
-        warm = None
-        checkpoint = latest_checkpoint(out) if resume else None
-        if checkpoint is not None:
-            sharded.prepare_restore()
-            tensors = sharded.checkpoint_state()
-            saved = load_checkpoint(checkpoint, tensors)
-            sharded.restore(tensors)
-            state = saved["position"]
-            if saved.get("world_size") != ctx.world_size:
-                log.warning(
-                    "resuming %d-rank checkpoint on %d ranks: data order differs from an "
-                    "uninterrupted run",
-                    saved.get("world_size"),
-                    ctx.world_size,
-                )
-            resumed_from = str(checkpoint)
-            log.info(
-                "resuming from %s (epoch %d, round %d)", checkpoint, state["epoch"], state["round"]
-            )
-        else:
-            if resume and ctx.is_main and not resuming:
-                log.warning("no checkpoint in %s; starting from the beginning", out)
-            if config.warm_start is not None:
-                warm = warm_start(sharded, model_vocabs, config)
-
+            validation = load_examples(dataset, spec, vocabs, "validation")
         log_q = None
         if spec.can_retrieve and config.retrieval_weight > 0:
             log_q = doc_log_share(train, spec.table_rows["doc"])
-        rounds = rank_batches(len(train), config.batch_size, ctx.world_size)
-        done_before = state["examples"]
+        return cls(train, validation, vocabs, log_q)
+
+
+@dataclass
+class _Run:
+    """One training run's moving parts: what the epoch loop reads and updates."""
+
+    out: Path
+    config: RankerConfig
+    ctx: DistContext
+    spec: FeatureSpec
+    sharded: ShardedRanker
+    data: _TrainingData
+    state: dict[str, Any]  # epoch, round, step, examples, loss_sum, seconds
+    at_start: dict[str, Any]  # a copy: what this process found when it started
+    rounds: int  # steps per epoch (one batch per rank each)
+    log: TrainingLog
+    cadence: CheckpointCadence
+    started: float
+    figures: dict[str, Any] | None = None  # the last validation
+
+    @classmethod
+    def start(
+        cls,
+        out: Path,
+        config: RankerConfig,
+        ctx: DistContext,
+        spec: FeatureSpec,
+        sharded: ShardedRanker,
+        data: _TrainingData,
+        restored: Restored | None,
+        show_progress: bool,
+    ) -> _Run:
+        state = _starting_state(restored, ctx)
+        rounds = rank_batches(len(data.train), config.batch_size, ctx.world_size)
+        per_epoch = epoch_examples(len(data.train), config.batch_size, rounds, ctx.world_size)
         run_log = TrainingLog(
             out,
-            total_examples=config.epochs
-            * epoch_examples(len(train), config.batch_size, rounds, ctx.world_size),
-            initial_examples=done_before,
+            total_examples=config.epochs * per_epoch,
+            initial_examples=state["examples"],
             enabled=ctx.is_main,
             show_progress=show_progress,
         )
-        started = time.perf_counter()
-        seconds_before, steps_before = state["seconds"], state["step"]
-        last_checkpoint_time, last_checkpoint_step = started, state["step"]
-        figures: dict[str, Any] | None = None
-
-        def checkpoint_now() -> None:
-            state["seconds"] = seconds_before + (time.perf_counter() - started)
-            trainer_state = {
-                "position": state,
-                "world_size": ctx.world_size,
-                "config": config.to_dict(),
-            }
-            save_checkpoint(
-                out,
-                state["step"],
-                sharded.checkpoint_state(),
-                trainer_state,
-                ctx,
-                keep=config.keep_checkpoints,
-            )
-
-        sharded.dmp.train()
-        try:
-            while state["epoch"] < config.epochs:
-                epoch = state["epoch"]
-                order = epoch_order(len(train), config.seed, epoch)
-                while state["round"] < rounds:
-                    global_batch = state["round"] * ctx.world_size + ctx.rank
-                    rows = batch_rows(order, config.batch_size, global_batch)
-                    rng = np.random.default_rng([config.seed, epoch, global_batch, 7])
-                    batch = make_batch(
-                        train, rows, spec, oov_rate=config.oov_rate, rng=rng, doc_log_q=log_q
-                    )
-                    loss_sum = _step(
-                        sharded, batch.to(ctx.device), len(rows), config.retrieval_weight
-                    )
-                    examples, loss_sum = _sum_over_ranks(len(rows), loss_sum, ctx)
-                    state["round"] += 1
-                    state["step"] += 1
-                    state["examples"] += examples
-                    state["loss_sum"] += loss_sum
-                    record = {"epoch": epoch, "step": state["step"], "examples": state["examples"]}
-                    run_log.advance(examples=examples, loss_sum=loss_sum, record=record)
-                    now = time.perf_counter()
-                    due = now - last_checkpoint_time >= config.checkpoint_every_seconds or (
-                        config.checkpoint_every_steps is not None
-                        and state["step"] - last_checkpoint_step >= config.checkpoint_every_steps
-                    )
-                    if _agree(due, ctx):
-                        checkpoint_now()
-                        last_checkpoint_time, last_checkpoint_step = now, state["step"]
-                state["epoch"] += 1
-                state["round"] = 0
-                run_log.emit(
-                    {
-                        "epoch": epoch,
-                        "step": state["step"],
-                        "examples": state["examples"],
-                        "epoch_end": True,
-                    }
-                )
-                if validation is not None:
-                    figures = validate(sharded, validation, spec, config.batch_size, ctx)
-                    run_log.write({"epoch": epoch, "step": state["step"], "validation": figures})
-                    run_log.note(f"epoch {epoch + 1}: validation {_format(figures)}")
-        except KeyboardInterrupt:
-            if ctx.world_size == 1:
-                log.warning("interrupted: saving a checkpoint so --resume can continue")
-                checkpoint_now()
-            raise
-        finally:
-            run_log.close()
-
-        elapsed = time.perf_counter() - started
-        if figures is None and validation is not None:  # resumed after the last epoch
-            figures = validate(sharded, validation, spec, config.batch_size, ctx)
-        checkpoint_now()
-        exported = sharded.export_state()
-        trained = state["examples"] - done_before
-        result = RankerTrainResult(
-            model_dir=str(out),
-            world_size=ctx.world_size,
-            epochs=config.epochs,
-            train_examples=len(train),
-            examples=trained,
-            seconds=round(elapsed, 3),
-            examples_per_sec=round(trained / max(elapsed, 1e-9), 1),
-            steps=state["step"] - steps_before,
-            loss=run_log.last_loss,
-            validation=figures,
-            groups=list(spec.groups),
-            position=spec.position,
-            plan=sharded.plan,
-            warm_start=warm,
-            resumed_from=resumed_from,
+        return cls(
+            out=out,
+            config=config,
+            ctx=ctx,
+            spec=spec,
+            sharded=sharded,
+            data=data,
+            state=state,
+            at_start=dict(state),
+            rounds=rounds,
+            log=run_log,
+            cadence=CheckpointCadence.start(config, ctx, state["step"]),
+            started=time.perf_counter(),
         )
-        if ctx.is_main and exported is not None:
-            _export(out, dataset, spec, config, identity, exported, result, state)
-        return result
+
+    def save(self) -> None:
+        """Checkpoint the tables, the dense part and the position (collective)."""
+        self.state["seconds"] = self.at_start["seconds"] + elapsed_since(self.started)
+        trainer_state = {
+            "position": self.state,
+            "world_size": self.ctx.world_size,
+            "config": self.config.to_dict(),
+        }
+        save_checkpoint(
+            self.out,
+            self.state["step"],
+            self.sharded.checkpoint_state(),
+            trainer_state,
+            self.ctx,
+            keep=self.config.keep_checkpoints,
+        )
+
+
+def _starting_state(restored: Restored | None, ctx: DistContext) -> dict[str, Any]:
+    """The position to start from: a checkpoint's, or the beginning."""
+    if restored is None:
+        return {"epoch": 0, "round": 0, "step": 0, "examples": 0, "loss_sum": 0.0, "seconds": 0.0}
+    saved_world = restored.state.get("world_size")
+    if saved_world != ctx.world_size:
+        log.warning(
+            "resuming %d-rank checkpoint on %d ranks: data order differs from an uninterrupted run",
+            saved_world,
+            ctx.world_size,
+        )
+    state: dict[str, Any] = restored.state["position"]
+    return state
+
+
+def _train_epoch(run: _Run) -> None:
+    """The rest of the current epoch, batch round by batch round, then validation."""
+    state, config, ctx = run.state, run.config, run.ctx
+    epoch = state["epoch"]
+    order = epoch_order(len(run.data.train), config.seed, epoch)
+    while state["round"] < run.rounds:
+        global_batch = state["round"] * ctx.world_size + ctx.rank
+        rows = batch_rows(order, config.batch_size, global_batch)
+        rng = np.random.default_rng([config.seed, epoch, global_batch, 7])
+        batch = make_batch(
+            run.data.train,
+            rows,
+            run.spec,
+            oov_rate=config.oov_rate,
+            rng=rng,
+            doc_log_q=run.data.doc_log_q,
+        )
+        loss_sum = _step(run.sharded, batch.to(ctx.device), len(rows), config.retrieval_weight)
+        examples, loss_sum = _sum_over_ranks(len(rows), loss_sum, ctx)
+        state["round"] += 1
+        state["step"] += 1
+        state["examples"] += examples
+        state["loss_sum"] += loss_sum
+        record = {"epoch": epoch, "step": state["step"], "examples": state["examples"]}
+        run.log.advance(examples=examples, loss_sum=loss_sum, record=record)
+        if run.cadence.due(state["step"]):
+            run.save()
+    state["epoch"] += 1
+    state["round"] = 0
+    run.log.emit(
+        {"epoch": epoch, "step": state["step"], "examples": state["examples"], "epoch_end": True}
+    )
+    if run.data.validation is not None:
+        figures = validate(run.sharded, run.data.validation, run.spec, config.batch_size, ctx)
+        run.figures = figures
+        run.log.write({"epoch": epoch, "step": state["step"], "validation": figures})
+        run.log.note(f"epoch {epoch + 1}: validation {_format(figures)}")
+
+
+def _result(
+    run: _Run, elapsed: float, restored: Restored | None, warm: dict[str, Any] | None
+) -> RankerTrainResult:
+    trained = run.state["examples"] - run.at_start["examples"]
+    return RankerTrainResult(
+        model_dir=str(run.out),
+        world_size=run.ctx.world_size,
+        epochs=run.config.epochs,
+        train_examples=len(run.data.train),
+        examples=trained,
+        seconds=round(elapsed, 3),
+        examples_per_sec=round(trained / max(elapsed, 1e-9), 1),
+        steps=run.state["step"] - run.at_start["step"],
+        loss=run.log.last_loss,
+        validation=run.figures,
+        groups=list(run.spec.groups),
+        position=run.spec.position,
+        plan=run.sharded.plan,
+        warm_start=warm,
+        resumed_from=None if restored is None else restored.path,
+    )
 
 
 def _step(sharded: ShardedRanker, batch: Any, rows: int, retrieval_weight: float) -> float:
@@ -410,15 +422,6 @@ def epoch_examples(n: int, batch_size: int, rounds: int, world_size: int) -> int
     batches = max(1, -(-n // batch_size))
     sizes = [min(batch_size, n - (b % batches) * batch_size) for b in range(rounds * world_size)]
     return sum(sizes)
-
-
-def _agree(flag: bool, ctx: DistContext) -> bool:
-    """True on every rank when any rank says so (checkpoint decisions must be collective)."""
-    if ctx.world_size == 1:
-        return flag
-    value = torch.tensor([1 if flag else 0], dtype=torch.int64)
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
-    return bool(value.item())
 
 
 def _export(

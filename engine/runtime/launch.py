@@ -16,13 +16,17 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from embedrec.core.artifacts import check_output_dir
 from embedrec.engine.runtime.distributed import under_torchrun
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def prepare_output(out: Path, *, resume: bool, overwrite: bool) -> None:
@@ -84,3 +88,60 @@ def launch(nproc: int, argv: list[str], *, max_restarts: int) -> int:
     # store with the workers they replace (pytorch/pytorch#135712); give each its own.
     env.setdefault("TORCH_DISABLE_SHARE_RDZV_TCP_STORE", "1")
     return subprocess.call(cmd, env=env)
+
+
+def training_options(command: F) -> F:
+    """The options every ``train`` command shares: checkpoints, resume, ranks, output."""
+    options = [
+        click.option(
+            "--checkpoint-every",
+            "checkpoint_every",
+            type=int,
+            default=None,
+            help="Checkpoint every N steps (default: every 10 minutes).",
+        ),
+        click.option(
+            "--resume", is_flag=True, help="Continue from the newest checkpoint in --out."
+        ),
+        click.option(
+            "--nproc", default=1, show_default=True, help="Ranks to launch with torchrun."
+        ),
+        click.option(
+            "--max-restarts",
+            default=3,
+            show_default=True,
+            help="With --nproc: elastic restarts after a rank dies (each resumes).",
+        ),
+        click.option("--overwrite", is_flag=True, help="Replace an existing model directory."),
+        click.option("--progress/--no-progress", default=True, help="Progress bar on stderr."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def train_or_launch(
+    ctx: click.Context,
+    *,
+    out: Path,
+    resume: bool,
+    overwrite: bool,
+    nproc: int,
+    max_restarts: int,
+    train: Callable[[], T],
+    report: Callable[[T], None],
+) -> None:
+    """Train here (one rank, or one of torchrun's), or relaunch this command on ``nproc`` ranks.
+
+    Under torchrun only rank 0 reports. A launcher whose workers failed exits with their code.
+    """
+    if nproc > 1:
+        prepare_output(out, resume=resume, overwrite=overwrite)
+        argv = command_argv(ctx, drop={"nproc", "max_restarts", "overwrite", "resume"})
+        code = launch(nproc, [*argv, "--resume"], max_restarts=max_restarts)
+        if code != 0:
+            raise click.exceptions.Exit(code)
+        return
+    result = train()
+    if int(os.environ.get("RANK", "0")) == 0:
+        report(result)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
 from embedrec.core.cli_support import emit, json_option, subgroup
+from embedrec.engine.runtime.launch import train_or_launch, training_options
 from embedrec.engine.skipgram.config import DEVICES, KERNELS, OPTIMIZERS, PRECISIONS, SkipGramConfig
 
 TRAIN_EPILOG = """\b
@@ -106,23 +106,7 @@ Examples:
     default=None,
     help="Quantise the embedding all-to-alls between ranks (TorchRec qcomms).",
 )
-@click.option(
-    "--checkpoint-every",
-    "checkpoint_every",
-    type=int,
-    default=None,
-    help="Checkpoint every N steps (default: every 10 minutes).",
-)
-@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out.")
-@click.option("--nproc", default=1, show_default=True, help="Ranks to launch with torchrun.")
-@click.option(
-    "--max-restarts",
-    default=3,
-    show_default=True,
-    help="With --nproc: elastic restarts after a rank dies (each resumes).",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing model directory.")
-@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@training_options
 @json_option
 @click.pass_context
 def train_skipgram_command(
@@ -140,29 +124,32 @@ def train_skipgram_command(
 ) -> None:
     """Train skip-gram word vectors (word2vec semantics) on a text dataset."""
     config = SkipGramConfig(checkpoint_every_steps=checkpoint_every, **settings)
-    if nproc > 1:
-        from embedrec.engine.runtime.launch import command_argv, launch, prepare_output
 
-        prepare_output(out, resume=resume, overwrite=overwrite)
-        argv = command_argv(ctx, drop={"nproc", "max_restarts", "overwrite", "resume"})
-        code = launch(nproc, [*argv, "--resume"], max_restarts=max_restarts)
-        if code != 0:
-            raise click.exceptions.Exit(code)
-        return
+    def train() -> Any:
+        from embedrec.engine.skipgram.train import train_skipgram
 
-    from embedrec.engine.skipgram.train import train_skipgram
+        return train_skipgram(
+            data,
+            out,
+            config,
+            resume=resume,
+            overwrite=overwrite,
+            show_progress=progress,
+            echo=lambda line: click.echo(line, err=True),
+        )
 
-    result = train_skipgram(
-        data,
-        out,
-        config,
+    train_or_launch(
+        ctx,
+        out=out,
         resume=resume,
         overwrite=overwrite,
-        show_progress=progress,
-        echo=lambda line: click.echo(line, err=True),
+        nproc=nproc,
+        max_restarts=max_restarts,
+        train=train,
+        report=lambda result: emit(
+            dataclasses.asdict(result), as_json=as_json, human=_train_summary
+        ),
     )
-    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
-        emit(dataclasses.asdict(result), as_json=as_json, human=_train_summary)
 
 
 def _train_summary(result: dict[str, Any]) -> str:

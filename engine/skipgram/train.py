@@ -22,28 +22,28 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
-import torch.distributed as dist
 
-from embedrec.core.artifacts import (
-    check_output_dir,
-    fingerprint,
-    read_json,
-    write_json,
-    write_manifest,
-)
+from embedrec.core.artifacts import fingerprint, write_manifest
 from embedrec.core.errors import ConfigError
 from embedrec.core.schemas import VOCAB_FILE
-from embedrec.engine.errors import EngineError
-from embedrec.engine.runtime.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from embedrec.engine.runtime.distributed import DistContext, distributed, format_plan
+from embedrec.engine.runtime.checkpoint import save_checkpoint
+from embedrec.engine.runtime.distributed import DistContext, distributed
+from embedrec.engine.runtime.training import (
+    CheckpointCadence,
+    Restored,
+    announce_plan,
+    checkpoint_on_interrupt,
+    elapsed_since,
+    prepare_model_dir,
+    restore_latest,
+)
 from embedrec.engine.skipgram.config import SHAPE_FIELDS, SkipGramConfig
 from embedrec.engine.skipgram.corpus_blocks import Block, TrainingPosition, iter_blocks, linear_lr
 from embedrec.engine.skipgram.files import SKIPGRAM_MODEL_KIND, write_embeddings
@@ -58,7 +58,6 @@ from embedrec.engine.skipgram.sampling_tables import (
 from embedrec.pipelines.text.dataset import TextDataset, open_text_dataset
 
 log = logging.getLogger(__name__)
-CONFIG_FILE = "config.json"
 _T = TypeVar("_T")
 
 
@@ -110,35 +109,6 @@ def _dataset_identity(dataset: TextDataset) -> dict[str, Any]:
     }
 
 
-def _prepare_model_dir(
-    out: Path, config: SkipGramConfig, identity: dict[str, Any], *, resume: bool, overwrite: bool
-) -> bool:
-    """Create or check the model directory; return True when resuming from it."""
-    config_path = out / CONFIG_FILE
-    if resume and config_path.exists():
-        saved = SkipGramConfig.from_dict(read_json(config_path)["skipgram"])
-        for key in SHAPE_FIELDS:
-            if getattr(saved, key) != getattr(config, key):
-                raise ConfigError(
-                    key,
-                    getattr(config, key),
-                    f"{getattr(saved, key)!r} as in {config_path} to resume it",
-                )
-        saved_identity = read_json(config_path).get("dataset", {})
-        if saved_identity.get("vocab_sha256") != identity["vocab_sha256"]:
-            raise EngineError(
-                f"{out} was trained on another dataset ({saved_identity.get('path')})"
-            )
-        return True
-    if not resume:
-        check_output_dir(out, overwrite=overwrite)
-        if out.exists() and overwrite:
-            shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(config_path, {"skipgram": config.to_dict(), "dataset": identity})
-    return False
-
-
 def _set_threads(threads: int | None) -> int:
     import numba
 
@@ -163,6 +133,9 @@ def train_skipgram(
     ``resume=True`` continues from the newest whole checkpoint in ``out_dir`` (or starts
     fresh when there is none, so one command line serves torchrun's elastic restarts).
     ``echo`` receives the human status lines (the sharding plan) on rank 0.
+
+    >>> train_skipgram("data/wiki", "models/wiki", SkipGramConfig(dim=100))  # doctest: +SKIP
+    TrainResult(model_dir='models/wiki', kernel='hogwild', ...)
     """
     dataset = open_text_dataset(dataset_dir)
     out = Path(out_dir)
@@ -173,57 +146,73 @@ def train_skipgram(
         config = config.replace(
             optimizer=config.resolved_optimizer(kernel), lr=config.resolved_lr(kernel)
         )
-        resuming = False
-        if ctx.is_main:
-            resuming = _prepare_model_dir(out, config, identity, resume=resume, overwrite=overwrite)
-        if ctx.world_size > 1:
-            dist.barrier()
+        resuming = prepare_model_dir(
+            out,
+            "skipgram",
+            config,
+            ctx,
+            shape_fields=SHAPE_FIELDS,
+            payload={"skipgram": config.to_dict(), "dataset": identity},
+            resume=resume,
+            overwrite=overwrite,
+        )
         tables = SkipGramTables.build(dataset.vocab_size, config, ctx)
-        assert config.lr is not None  # resolved above
-        lr0: float = config.lr
-        if ctx.is_main:
-            plan_text = f"sharding plan ({ctx.world_size} rank(s), {kernel} kernel):\n" + (
-                format_plan(tables.plan)
-            )
-            (echo or log.info)(plan_text)
-
+        announce_plan(ctx, f", {kernel} kernel", tables.plan, echo)
+        restored = restore_latest(out, tables, ctx, resume=resume, resuming=resuming)
         position = TrainingPosition()
-        resumed_from = None
-        checkpoint = latest_checkpoint(out) if resume else None
-        if checkpoint is not None:
-            tensors = tables.checkpoint_state()
-            state = load_checkpoint(checkpoint, tensors)
-            tables.restore(tensors)
-            position = TrainingPosition.from_dict(state["position"])
-            resumed_from = str(checkpoint)
-            log.info(
-                "resuming from %s (epoch %d, block %d)", checkpoint, position.epoch, position.block
-            )
-        elif resume and ctx.is_main and not resuming:
-            log.info("no checkpoint in %s yet; starting from the beginning", out)
+        if restored is not None:
+            position = TrainingPosition.from_dict(restored.state["position"])
+        run = _Run.start(
+            out, dataset, config, ctx, tables, kernel, threads, position, show_progress
+        )
+        with checkpoint_on_interrupt(ctx, run.save, close=run.log.close):
+            while position.epoch < config.epochs:
+                _train_epoch(run)
+        elapsed = elapsed_since(run.started)
+        run.save()
+        vectors = tables.gather(WORD)  # collective: every rank takes part
+        result = _result(run, elapsed, restored)
+        if ctx.is_main and vectors is not None:
+            write_embeddings(out, vectors, dataset.vocab)
+            _write_manifest(run, identity, result)
+        return result
 
-        counts = dataset.vocab.counts
-        keep = keep_probabilities(counts, config.sample)
-        neg_prob, neg_alias = negative_table(counts)
-        tree = huffman_tree(counts) if config.hs else None
-        runner: HogwildRunner | TorchRecRunner
-        if kernel == "hogwild":
-            runner = HogwildRunner(
-                tables,
-                config,
-                keep=keep,
-                neg_prob=neg_prob,
-                neg_alias=neg_alias,
-                tree=tree,
-                threads=threads,
-            )
-        else:
-            runner = TorchRecRunner(
-                tables, config, keep=keep, neg_prob=neg_prob, neg_alias=neg_alias, tree=tree
-            )
 
-        corpus_words = dataset.total_tokens
-        total_words = config.epochs * corpus_words
+@dataclass
+class _Run:
+    """One training run's moving parts: what the epoch loop reads and updates."""
+
+    out: Path
+    dataset: TextDataset
+    config: SkipGramConfig
+    ctx: DistContext
+    tables: SkipGramTables
+    kernel: str
+    runner: HogwildRunner | TorchRecRunner
+    log: RunLog
+    position: TrainingPosition
+    cadence: CheckpointCadence
+    lr0: float
+    total_words: int
+    started: float
+    at_start: TrainingPosition  # a copy: what this process found when it started
+    input_seconds: list[float] = field(default_factory=lambda: [0.0])
+
+    @classmethod
+    def start(
+        cls,
+        out: Path,
+        dataset: TextDataset,
+        config: SkipGramConfig,
+        ctx: DistContext,
+        tables: SkipGramTables,
+        kernel: str,
+        threads: int,
+        position: TrainingPosition,
+        show_progress: bool,
+    ) -> _Run:
+        assert config.lr is not None  # resolved by the caller
+        total_words = config.epochs * dataset.total_tokens
         run_log = RunLog(
             out,
             total_words=total_words,
@@ -231,160 +220,181 @@ def train_skipgram(
             enabled=ctx.is_main,
             show_progress=show_progress,
         )
-        started = time.perf_counter()
-        words_at_start, steps_at_start, pairs_at_start = (
-            position.words,
-            position.step,
-            position.pairs,
-        )
-        seconds_at_start = position.seconds
-        input_timer = [0.0]  # seconds spent waiting for corpus blocks (Parquet reading)
-        last_checkpoint_time, last_checkpoint_step = started, position.step
-
-        def checkpoint_now() -> None:
-            position.seconds = seconds_at_start + (time.perf_counter() - started)
-            state = {"position": position.to_dict(), "kernel": kernel, "config": config.to_dict()}
-            save_checkpoint(
-                out,
-                position.step,
-                tables.checkpoint_state(),
-                state,
-                ctx,
-                keep=config.keep_checkpoints,
-            )
-
-        def checkpoint_due(now: float) -> bool:
-            return (now - last_checkpoint_time >= config.checkpoint_every_seconds) or (
-                config.checkpoint_every_steps is not None
-                and position.step - last_checkpoint_step >= config.checkpoint_every_steps
-            )
-
-        try:
-            while position.epoch < config.epochs:
-                # The epoch's own mean loss (this process's pairs since the epoch began or
-                # the run resumed), for the epoch-end metrics line.
-                epoch_loss_start, epoch_pairs_start = position.loss_sum, position.pairs
-                rounds = _timed(
-                    _rounds(dataset, config.block_tokens, position.block, ctx.world_size),
-                    input_timer,
-                )
-                for first_block, blocks in rounds:
-                    round_words = sum(b.num_tokens for b in blocks)
-                    before = position.words
-
-                    def lr(fraction: float, before: int = before, span: int = round_words) -> float:
-                        return linear_lr(lr0, config.min_lr, before + fraction * span, total_words)
-
-                    mine = blocks[ctx.rank] if ctx.rank < len(blocks) else None
-                    stream = position.epoch * 1_000_003 + first_block + ctx.rank
-                    first_step = position.round_step if first_block == position.block else 0
-                    steps, outcomes = runner.rounds(mine, lr, stream, first_step)
-                    for loss_sum, pairs in outcomes:
-                        position.round_step += 1
-                        position.step += 1
-                        position.pairs += pairs
-                        position.loss_sum += loss_sum
-                        done = position.round_step == steps
-                        record = {
-                            "epoch": position.epoch,
-                            "step": position.step,
-                            "words": position.words + (round_words if done else 0),
-                            "progress": (position.words + round_words * position.round_step / steps)
-                            / total_words,
-                        }
-                        run_log.advance(
-                            words=round_words // steps + (round_words % steps if done else 0),
-                            loss_sum=loss_sum,
-                            pairs=pairs,
-                            lr=lr(position.round_step / steps),
-                            record=record,
-                        )
-                        if done:
-                            break  # the round's end is checkpointed below, with its position
-                        now = time.perf_counter()
-                        if _agree(checkpoint_due(now), ctx):
-                            checkpoint_now()  # mid-round: resumes at round_step
-                            last_checkpoint_time, last_checkpoint_step = now, position.step
-                    position.block = first_block + len(blocks)
-                    position.round_step = 0
-                    position.words += round_words
-                    now = time.perf_counter()
-                    if _agree(checkpoint_due(now), ctx):
-                        checkpoint_now()
-                        last_checkpoint_time, last_checkpoint_step = now, position.step
-                position.epoch += 1
-                position.block = 0
-                epoch_pairs = position.pairs - epoch_pairs_start
-                run_log.emit(
-                    lr=linear_lr(lr0, config.min_lr, position.words, total_words),
-                    loss=(position.loss_sum - epoch_loss_start) / epoch_pairs
-                    if epoch_pairs
-                    else None,
-                    record={
-                        "epoch": position.epoch - 1,
-                        "step": position.step,
-                        "words": position.words,
-                        "epoch_end": True,
-                        "progress": position.words / total_words,
-                    },
-                )
-        except KeyboardInterrupt:
-            if ctx.world_size == 1:
-                log.warning("interrupted: saving a checkpoint so --resume can continue")
-                checkpoint_now()
-            raise
-        finally:
-            run_log.close()
-
-        elapsed = time.perf_counter() - started
-        checkpoint_now()
-        vectors = tables.gather(WORD)
-        result = TrainResult(
-            model_dir=str(out),
+        return cls(
+            out=out,
+            dataset=dataset,
+            config=config,
+            ctx=ctx,
+            tables=tables,
             kernel=kernel,
-            world_size=ctx.world_size,
-            epochs=config.epochs,
-            corpus_words=corpus_words,
-            words=position.words - words_at_start,
-            seconds=round(elapsed, 3),
-            words_per_sec=round((position.words - words_at_start) / max(elapsed, 1e-9), 1),
-            pairs=position.pairs - pairs_at_start,
-            input_seconds=round(input_timer[0], 3),
-            steps=position.step - steps_at_start,
-            # A run resumed from its final checkpoint trains nothing: report the mean loss
-            # the checkpoint carries instead of none.
-            loss=run_log.last_loss
-            if run_log.last_loss is not None or not position.pairs
-            else position.loss_sum / position.pairs,
-            plan=tables.plan,
-            resumed_from=resumed_from,
+            runner=_make_runner(kernel, tables, config, dataset, threads),
+            log=run_log,
+            position=position,
+            cadence=CheckpointCadence.start(config, ctx, position.step),
+            lr0=config.lr,
+            total_words=total_words,
+            started=time.perf_counter(),
+            at_start=TrainingPosition.from_dict(position.to_dict()),
         )
-        if ctx.is_main and vectors is not None:
-            write_embeddings(out, vectors, dataset.vocab)
-            write_manifest(
-                out,
-                kind=SKIPGRAM_MODEL_KIND,
-                config=config.to_dict(),
-                inputs=[{**identity, "manifest_created_at": dataset.manifest.get("created_at")}],
-                counts={
-                    "vocab_size": dataset.vocab_size,
-                    "dim": config.dim,
-                    "corpus_words": corpus_words,
-                    "words_trained": position.words,
-                    "pairs": position.pairs,
-                    "steps": position.step,
-                },
-                extra={
-                    "kernel": kernel,
-                    "world_size": ctx.world_size,
-                    "device": str(ctx.device),
-                    "plan": tables.plan,
-                    "final_loss": result.loss,
-                    "seconds": result.seconds,
-                    "words_per_sec": result.words_per_sec,
-                },
-            )
-        return result
+
+    def lr_at(self, words: float) -> float:
+        return linear_lr(self.lr0, self.config.min_lr, words, self.total_words)
+
+    def save(self) -> None:
+        """Checkpoint the tables and the position (collective)."""
+        self.position.seconds = self.at_start.seconds + elapsed_since(self.started)
+        state = {
+            "position": self.position.to_dict(),
+            "kernel": self.kernel,
+            "config": self.config.to_dict(),
+        }
+        save_checkpoint(
+            self.out,
+            self.position.step,
+            self.tables.checkpoint_state(),
+            state,
+            self.ctx,
+            keep=self.config.keep_checkpoints,
+        )
+
+
+def _make_runner(
+    kernel: str, tables: SkipGramTables, config: SkipGramConfig, dataset: TextDataset, threads: int
+) -> HogwildRunner | TorchRecRunner:
+    """The kernel's runner with the sampling tables of this vocabulary."""
+    counts = dataset.vocab.counts
+    neg_prob, neg_alias = negative_table(counts)
+    tables_kw: dict[str, Any] = {
+        "keep": keep_probabilities(counts, config.sample),
+        "neg_prob": neg_prob,
+        "neg_alias": neg_alias,
+        "tree": huffman_tree(counts) if config.hs else None,
+    }
+    if kernel == "hogwild":
+        return HogwildRunner(tables, config, threads=threads, **tables_kw)
+    return TorchRecRunner(tables, config, **tables_kw)
+
+
+def _train_epoch(run: _Run) -> None:
+    """The rest of the current epoch, round by round (one block per rank), then its metrics."""
+    position, config, ctx = run.position, run.config, run.ctx
+    # The epoch's own mean loss (this process's pairs since the epoch began or the run
+    # resumed), for the epoch-end metrics line.
+    loss_start, pairs_start = position.loss_sum, position.pairs
+    rounds = _rounds(run.dataset, config.block_tokens, position.block, ctx.world_size)
+    for first_block, blocks in _timed(rounds, run.input_seconds):
+        _train_round(run, first_block, blocks)
+        if run.cadence.due(position.step):
+            run.save()
+    position.epoch += 1
+    position.block = 0
+    pairs = position.pairs - pairs_start
+    run.log.emit(
+        lr=run.lr_at(position.words),
+        loss=(position.loss_sum - loss_start) / pairs if pairs else None,
+        record={
+            "epoch": position.epoch - 1,
+            "step": position.step,
+            "words": position.words,
+            "epoch_end": True,
+            "progress": position.words / run.total_words,
+        },
+    )
+
+
+def _train_round(run: _Run, first_block: int, blocks: list[Block]) -> None:
+    """Train one round: this rank's block, in steps; a mid-round checkpoint when one is due."""
+    position, ctx = run.position, run.ctx
+    round_words = sum(b.num_tokens for b in blocks)
+    before = position.words
+
+    def lr(fraction: float) -> float:
+        return run.lr_at(before + fraction * round_words)
+
+    mine = blocks[ctx.rank] if ctx.rank < len(blocks) else None
+    stream = position.epoch * 1_000_003 + first_block + ctx.rank
+    first_step = position.round_step if first_block == position.block else 0
+    steps, outcomes = run.runner.rounds(mine, lr, stream, first_step)
+    for loss_sum, pairs in outcomes:
+        position.round_step += 1
+        position.step += 1
+        position.pairs += pairs
+        position.loss_sum += loss_sum
+        done = position.round_step == steps
+        record = {
+            "epoch": position.epoch,
+            "step": position.step,
+            "words": position.words + (round_words if done else 0),
+            "progress": (position.words + round_words * position.round_step / steps)
+            / run.total_words,
+        }
+        run.log.advance(
+            words=round_words // steps + (round_words % steps if done else 0),
+            loss_sum=loss_sum,
+            pairs=pairs,
+            lr=lr(position.round_step / steps),
+            record=record,
+        )
+        if done:
+            break  # the round's end is checkpointed by the caller, with its position
+        if run.cadence.due(position.step):
+            run.save()  # mid-round: resumes at round_step
+    position.block = first_block + len(blocks)
+    position.round_step = 0
+    position.words += round_words
+
+
+def _result(run: _Run, elapsed: float, restored: Restored | None) -> TrainResult:
+    position, start = run.position, run.at_start
+    words = position.words - start.words
+    # A run resumed from its final checkpoint trains nothing: report the mean loss the
+    # checkpoint carries instead of none.
+    loss = run.log.last_loss
+    if loss is None and position.pairs:
+        loss = position.loss_sum / position.pairs
+    return TrainResult(
+        model_dir=str(run.out),
+        kernel=run.kernel,
+        world_size=run.ctx.world_size,
+        epochs=run.config.epochs,
+        corpus_words=run.dataset.total_tokens,
+        words=words,
+        seconds=round(elapsed, 3),
+        words_per_sec=round(words / max(elapsed, 1e-9), 1),
+        pairs=position.pairs - start.pairs,
+        input_seconds=round(run.input_seconds[0], 3),
+        steps=position.step - start.step,
+        loss=loss,
+        plan=run.tables.plan,
+        resumed_from=None if restored is None else restored.path,
+    )
+
+
+def _write_manifest(run: _Run, identity: dict[str, Any], result: TrainResult) -> None:
+    position, dataset = run.position, run.dataset
+    write_manifest(
+        run.out,
+        kind=SKIPGRAM_MODEL_KIND,
+        config=run.config.to_dict(),
+        inputs=[{**identity, "manifest_created_at": dataset.manifest.get("created_at")}],
+        counts={
+            "vocab_size": dataset.vocab_size,
+            "dim": run.config.dim,
+            "corpus_words": dataset.total_tokens,
+            "words_trained": position.words,
+            "pairs": position.pairs,
+            "steps": position.step,
+        },
+        extra={
+            "kernel": run.kernel,
+            "world_size": run.ctx.world_size,
+            "device": str(run.ctx.device),
+            "plan": run.tables.plan,
+            "final_loss": result.loss,
+            "seconds": result.seconds,
+            "words_per_sec": result.words_per_sec,
+        },
+    )
 
 
 def _rounds(dataset: TextDataset, block_tokens: int, start_block: int, world_size: int) -> Any:
@@ -413,12 +423,3 @@ def _timed(items: Iterator[_T], timer: list[float]) -> Iterator[_T]:
             return
         timer[0] += time.perf_counter() - start
         yield item
-
-
-def _agree(flag: bool, ctx: DistContext) -> bool:
-    """True on every rank when any rank says so (checkpoint decisions must be collective)."""
-    if ctx.world_size == 1:
-        return flag
-    value = torch.tensor([1 if flag else 0], dtype=torch.int64)
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
-    return bool(value.item())

@@ -33,6 +33,7 @@ subclasses (`indexes.UnknownWordError` â†’ 404 ``unknown_word``, `ConfigError` â
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import signal
 import threading
@@ -49,9 +50,11 @@ from serving.api_docs import mount_api_docs
 from serving.config import ServeConfig
 from serving.errors import error_body
 from serving.explorer import build_explorer_router
+from serving.index_routes import build_index_router
 from serving.metrics import ServiceMetrics
 from serving.middleware import AuthMiddleware, BodyLimitMiddleware, ObserveMiddleware
 from serving.ops_routes import build_ops_router
+from serving.probe_routes import build_probe_router
 from serving.query_routes import build_query_router
 from serving.reload_sync import ReloadBroadcast
 from serving.reloader import Reloader
@@ -70,10 +73,13 @@ def create_app(
     *,
     state: ServiceState | None = None,
     broadcast: ReloadBroadcast | None = None,
+    ranker_generation: int = 0,
 ) -> FastAPI:
-    """The service for ``config`` (its index is loaded now), or around an existing ``state``.
+    """The service for ``config`` (its indexes are loaded now), or around an existing
+    ``state``.
 
-    ``broadcast``: the reload broadcast shared with the other workers (several workers).
+    ``broadcast``: the reload broadcast shared with the other workers (several workers);
+    ``ranker_generation``: the generation of ``config.ranker`` (a restarted worker's).
     """
     if state is None:
         if config is None:
@@ -81,7 +87,8 @@ def create_app(
         state = ServiceState.open(config)
     config = state.config
     metrics = ServiceMetrics()
-    metrics.set_index(state.current())
+    for snapshot in state.snapshots().values():
+        metrics.set_index(snapshot)
     state.on_swap.append(metrics.set_index)
     reloader = Reloader(
         state, broadcast, on_refused=lambda: metrics.reloads.labels("refused").inc()
@@ -92,6 +99,7 @@ def create_app(
         description=DESCRIPTION,
         version=_version(),
         lifespan=_lifespan(reloader),
+        root_path=config.root_path,
         docs_url=None,  # see serving.api_docs: Swagger UI without a CDN
         redoc_url=None,
     )
@@ -100,13 +108,17 @@ def create_app(
     app.state.reloader = reloader
     _register_error_handlers(app)
     mount_api_docs(app)
+    app.include_router(build_probe_router(state))
     app.include_router(build_ops_router(state, metrics, reloader))
     app.include_router(build_query_router(state, metrics))
+    app.include_router(build_index_router(state))
     app.include_router(build_explorer_router())
     if config.ranker:
+        from serving.ranker_slot import RankerSlot
         from serving.ranking_routes import build_ranking_router
 
-        app.include_router(build_ranking_router(state))
+        reloader.ranker = RankerSlot.open(config.ranker, ranker_generation)
+        app.include_router(build_ranking_router(state, reloader.ranker))
 
     # add_middleware wraps: the last added is the outermost.
     app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
@@ -134,9 +146,17 @@ def app_from_environment() -> FastAPI:
     if broadcast is None:
         return create_app(config)
     desired = broadcast.desired()
-    state = ServiceState.open(config, path=desired.index, generation=desired.generation)
+    if desired.indexes:
+        state = ServiceState.open(config, served=desired.indexes)
+    else:
+        state = ServiceState.open(config, path=desired.index, generation=desired.generation)
+    ranker_generation = 0
+    if desired.ranker is not None and config.ranker:
+        # A worker restarted after a ranker reload serves what the others serve.
+        state.config = config = dataclasses.replace(config, ranker=desired.ranker[0])
+        ranker_generation = desired.ranker[1]
     broadcast.ack(desired.generation, state.current().path)
-    return create_app(state=state, broadcast=broadcast)
+    return create_app(state=state, broadcast=broadcast, ranker_generation=ranker_generation)
 
 
 def _lifespan(reloader: Reloader) -> Any:

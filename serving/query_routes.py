@@ -24,6 +24,7 @@ from serving.api_models import (
     NeighborsBatchRequest,
     VectorAnswer,
 )
+from serving.batch_items import words_item_by_item
 from serving.errors import PayloadTooLargeError
 from serving.metrics import ServiceMetrics
 from serving.projection import pca_2d
@@ -33,6 +34,10 @@ MAX_WORD_LENGTH = 256
 MAP_MAX_K = 200
 
 Word = Annotated[str, Query(min_length=1, max_length=MAX_WORD_LENGTH, description="A word.")]
+IndexName = Annotated[
+    str | None,
+    Query(min_length=1, max_length=64, description="The index to ask (default: the default)."),
+]
 
 
 def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRouter:
@@ -46,12 +51,19 @@ def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRoute
     async def neighbors(
         word: Word,
         k: Annotated[int, Query(ge=1, le=max_k, description="How many neighbours.")] = 10,
+        index: IndexName = None,
     ) -> dict[str, Any]:
         """The ``k`` nearest words to ``word`` (the word itself excluded)."""
-        index = state.current().index
-        found = await state.run(index.neighbors, word, k)
-        count.labels("neighbors").inc()
-        return {"word": word, "k": k, "metric": index.metric, "neighbors": _scored(found)}
+        snapshot = state.current(index)
+        found = await state.run(snapshot.index.neighbors, word, k)
+        count.labels("neighbors", snapshot.name).inc()
+        return {
+            "word": word,
+            "k": k,
+            "metric": snapshot.index.metric,
+            "index": snapshot.name,
+            "neighbors": _scored(found),
+        }
 
     @router.post("/neighbors", response_model=NeighborsBatchAnswer)
     async def neighbors_batch(request: NeighborsBatchRequest) -> dict[str, Any]:
@@ -63,7 +75,8 @@ def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRoute
             )
         if request.k > max_k:
             raise ConfigError("k", request.k, f"an integer from 1 to {max_k}")
-        index = state.current().index
+        snapshot = state.current(request.index)
+        index = snapshot.index
         if request.vectors is not None:
             queries: Any = _vectors(request.vectors, index.dim)
             labels: list[str | int] = list(range(len(items)))
@@ -71,12 +84,15 @@ def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRoute
             for word in items:
                 if not word or len(word) > MAX_WORD_LENGTH:
                     raise ConfigError("words", word, f"words of 1 to {MAX_WORD_LENGTH} characters")
-            queries, labels = items, items
+            answer = await state.run(words_item_by_item, index, items, request.k)
+            count.labels("neighbors", snapshot.name).inc(len(items))
+            return {**answer, "index": snapshot.name}
         found = await state.run(index.neighbors_batch, queries, request.k)
-        count.labels("neighbors").inc(len(items))
+        count.labels("neighbors", snapshot.name).inc(len(items))
         return {
             "k": request.k,
             "metric": index.metric,
+            "index": snapshot.name,
             "results": [
                 {"query": label, "neighbors": _scored(row)}
                 for label, row in zip(labels, found, strict=True)
@@ -90,39 +106,47 @@ def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRoute
         c: Word,
         k: Annotated[int, Query(ge=1, le=max_k, description="How many answers.")] = 5,
         method: Literal["3cosadd", "3cosmul"] = "3cosadd",
+        index: IndexName = None,
     ) -> dict[str, Any]:
         """``a`` is to ``b`` as ``c`` is to ? (nearest to b − a + c; inputs excluded)."""
-        index = state.current().index
-        found = await state.run(index.analogy, a, b, c, k, method)
-        count.labels("analogy").inc()
+        snapshot = state.current(index)
+        found = await state.run(snapshot.index.analogy, a, b, c, k, method)
+        count.labels("analogy", snapshot.name).inc()
         return {
             "a": a,
             "b": b,
             "c": c,
             "k": k,
             "method": method,
-            "metric": index.metric,
+            "metric": snapshot.index.metric,
+            "index": snapshot.name,
             "answers": _scored(found),
         }
 
     @router.get("/vector", response_model=VectorAnswer)
-    async def vector(word: Word) -> dict[str, Any]:
+    async def vector(word: Word, index: IndexName = None) -> dict[str, Any]:
         """The stored vector of ``word`` (unit length for the cosine metric)."""
-        index = state.current().index
-        values = index.vector(word)
-        count.labels("vector").inc()
-        return {"word": word, "dim": index.dim, "vector": values.tolist()}
+        snapshot = state.current(index)
+        values = snapshot.index.vector(word)
+        count.labels("vector", snapshot.name).inc()
+        return {
+            "word": word,
+            "dim": snapshot.index.dim,
+            "index": snapshot.name,
+            "vector": values.tolist(),
+        }
 
     @router.get("/map", response_model=MapAnswer)
     async def word_map(
         word: Word,
         k: Annotated[int, Query(ge=1, le=min(max_k, MAP_MAX_K), description="Neighbours.")] = 20,
+        index: IndexName = None,
     ) -> dict[str, Any]:
         """2-D PCA coordinates of ``word`` and its ``k`` nearest neighbours."""
-        index = state.current().index
-        answer = await state.run(_map, index, word, k)
-        count.labels("map").inc()
-        return answer
+        snapshot = state.current(index)
+        answer = await state.run(_map, snapshot.index, word, k)
+        count.labels("map", snapshot.name).inc()
+        return {**answer, "index": snapshot.name}
 
     return router
 

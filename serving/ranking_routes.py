@@ -29,6 +29,7 @@ model directory is read-only.
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 import fcntl
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -179,21 +180,29 @@ def _open_doc_index(model_dir: Path) -> WordIndex:
     return load_index(index_dir)
 
 
-def build_ranking_router(state: Any) -> APIRouter:
-    """The ranking endpoints for ``state.config.ranker`` (see `serving.app`)."""
+def build_ranking_router(state: Any, slot: Any = None) -> APIRouter:
+    """The ranking endpoints for ``state.config.ranker`` (see `serving.app`), or over
+    ``slot`` (a `serving.ranker_slot.RankerSlot`, which ``/admin/reload-ranker`` swaps)."""
     path = state.config.ranker
     if not path:
         raise ConfigError("ranker", path, "a ranker model directory (embedrec train ranker)")
-    service = RankingService.open(path)
+    source = slot.current if slot is not None else RankingService.open(path)
     return ranking_router(
-        service, run=state.run, max_k=state.config.max_k, max_batch=state.config.max_batch
+        source, run=state.run, max_k=state.config.max_k, max_batch=state.config.max_batch
     )
 
 
-def ranking_router(service: RankingService, *, run: Any, max_k: int, max_batch: int) -> APIRouter:
-    """The routes over a loaded `RankingService`; ``run(func, *args)`` awaits blocking work."""
+def ranking_router(
+    service: "RankingService | Callable[[], RankingService]",
+    *,
+    run: Any,
+    max_k: int,
+    max_batch: int,
+) -> APIRouter:
+    """The routes over a loaded `RankingService`, or a callable giving the current one (read
+    once per request); ``run(func, *args)`` awaits blocking work."""
     router = APIRouter(prefix="/v1", tags=["ranking"], responses=ERRORS)
-    features = set(service.ranker.spec.sparse) | set(service.ranker.spec.dense)
+    current = service if callable(service) else (lambda: service)
 
     @router.post("/rank", response_model=RankAnswer, response_model_exclude_none=True)
     async def rank(
@@ -205,7 +214,7 @@ def ranking_router(service: RankingService, *, run: Any, max_k: int, max_batch: 
             raise PayloadTooLargeError(
                 f"{len(body.docs)} docs to rank; the limit is {max_batch} (--max-batch)"
             )
-        answer: dict[str, Any] = await run(service.rank, body, explain)
+        answer: dict[str, Any] = await run(current().rank, body, explain)
         return answer
 
     @router.get("/recommend", response_model=RecommendAnswer, response_model_exclude_none=True)
@@ -222,6 +231,8 @@ def ranking_router(service: RankingService, *, run: Any, max_k: int, max_batch: 
 
         Other query parameters naming a model feature are context (``&device=mobile``).
         """
+        ranking = current()
+        features = set(ranking.ranker.spec.sparse) | set(ranking.ranker.spec.dense)
         context: dict[str, Any] = {}
         for name, value in request.query_params.items():
             if name in _RESERVED_PARAMS:
@@ -231,7 +242,7 @@ def ranking_router(service: RankingService, *, run: Any, max_k: int, max_batch: 
                 raise ConfigError(name, value, f"a feature of this ranker ({expected})")
             context[name] = value
         answer: dict[str, Any] = await run(
-            service.recommend, query, k, candidates, context, explain
+            ranking.recommend, query, k, candidates, context, explain
         )
         return answer
 

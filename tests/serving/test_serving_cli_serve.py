@@ -162,7 +162,7 @@ def test_two_workers_all_reload_and_metrics_are_summed(launch, planted):
         )
         >= 10
     )
-    assert _sample(metrics, "embedrec_index_generation") == 2
+    assert _sample(metrics, 'embedrec_index_generation{index="index-a"}') == 2
     _assert_graceful(server)
     assert server.stderr_path.read_text().count("Finished server process") == 2
 

@@ -67,6 +67,7 @@ def build_probe_router(state: ServiceState) -> APIRouter:
     @router.get(
         "/readyz",
         response_model=ReadyAnswer,
+        response_model_exclude_none=True,
         responses={503: {"model": ReadyAnswer, "description": "An index cannot search"}},
     )
     async def readyz(request: Request) -> Any:

@@ -224,6 +224,9 @@ function drawMap(answer) {
     ctx.fill();
   }
   const labels = placeLabels(ctx, dots, width, height);
+  canvas.dataset.dots = JSON.stringify(dots.map((d) => ({
+    token: d.p.token, x: d.x, y: d.y, w: Math.ceil(ctx.measureText(d.p.token).width),
+  })));
   for (const label of labels) {
     const isQuery = label.dot.p.role === "query";
     ctx.fillStyle = isQuery ? "#d1242f" : "#1d2330";

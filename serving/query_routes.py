@@ -67,37 +67,13 @@ def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRoute
 
     @router.post("/neighbors", response_model=NeighborsBatchAnswer)
     async def neighbors_batch(request: NeighborsBatchRequest) -> dict[str, Any]:
-        """Neighbours of many words, or of raw vectors, in one FAISS search."""
-        items: list[Any] = list(request.words or request.vectors or [])
-        if len(items) > max_batch:
-            raise PayloadTooLargeError(
-                f"batch of {len(items)} queries; the limit is {max_batch} (--max-batch)"
-            )
-        if request.k > max_k:
-            raise ConfigError("k", request.k, f"an integer from 1 to {max_k}")
+        """Neighbours of many words, or of raw vectors, in one FAISS search. Each item is
+        answered on its own: an unknown word's item is an ``unknown_word`` error."""
+        size = _check_batch(request, max_batch=max_batch, max_k=max_k)
         snapshot = state.current(request.index)
-        index = snapshot.index
-        if request.vectors is not None:
-            queries: Any = _vectors(request.vectors, index.dim)
-            labels: list[str | int] = list(range(len(items)))
-        else:
-            for word in items:
-                if not word or len(word) > MAX_WORD_LENGTH:
-                    raise ConfigError("words", word, f"words of 1 to {MAX_WORD_LENGTH} characters")
-            answer = await state.run(words_item_by_item, index, items, request.k)
-            count.labels("neighbors", snapshot.name).inc(len(items))
-            return {**answer, "index": snapshot.name}
-        found = await state.run(index.neighbors_batch, queries, request.k)
-        count.labels("neighbors", snapshot.name).inc(len(items))
-        return {
-            "k": request.k,
-            "metric": index.metric,
-            "index": snapshot.name,
-            "results": [
-                {"query": label, "neighbors": _scored(row)}
-                for label, row in zip(labels, found, strict=True)
-            ],
-        }
+        answer = await state.run(_batch, snapshot.index, request)
+        count.labels("neighbors", snapshot.name).inc(size)
+        return {**answer, "index": snapshot.name}
 
     @router.get("/analogy", response_model=AnalogyAnswer)
     async def analogy(
@@ -153,6 +129,33 @@ def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRoute
 
 def _scored(items: list[ScoredWord]) -> list[dict[str, Any]]:
     return [{"token": item.token, "score": item.score} for item in items]
+
+
+def _check_batch(request: NeighborsBatchRequest, *, max_batch: int, max_k: int) -> int:
+    """The batch's size, after the checks that fail the whole request."""
+    size = len(request.words or request.vectors or [])
+    if size > max_batch:
+        raise PayloadTooLargeError(
+            f"batch of {size} queries; the limit is {max_batch} (--max-batch)"
+        )
+    if request.k > max_k:
+        raise ConfigError("k", request.k, f"an integer from 1 to {max_k}")
+    for word in request.words or []:
+        if not word or len(word) > MAX_WORD_LENGTH:
+            raise ConfigError("words", word, f"words of 1 to {MAX_WORD_LENGTH} characters")
+    return size
+
+
+def _batch(index: WordIndex, request: NeighborsBatchRequest) -> dict[str, Any]:
+    """The answer of ``POST /v1/neighbors`` (blocking: runs in the search pool)."""
+    if request.words is not None:
+        return words_item_by_item(index, list(request.words), request.k)
+    found = index.neighbors_batch(_vectors(request.vectors or [], index.dim), request.k)
+    return {
+        "k": request.k,
+        "metric": index.metric,
+        "results": [{"query": i, "neighbors": _scored(row)} for i, row in enumerate(found)],
+    }
 
 
 def _vectors(rows: list[list[float]], dim: int) -> np.ndarray:

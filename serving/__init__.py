@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         PayloadTooLargeError,
         ServiceError,
         ServiceUnavailableError,
+        UnknownIndexError,
     )
     from serving.server import serve
     from serving.state import IndexSnapshot, ServiceState
@@ -46,6 +47,7 @@ _PUBLIC = {
     "PayloadTooLargeError": "serving.errors",
     "ServiceError": "serving.errors",
     "ServiceUnavailableError": "serving.errors",
+    "UnknownIndexError": "serving.errors",
     "serve": "serving.server",
     "IndexSnapshot": "serving.state",
     "ServiceState": "serving.state",
@@ -66,6 +68,7 @@ __all__ = [
     "ServiceState",
     "ServiceTimeoutError",
     "ServiceUnavailableError",
+    "UnknownIndexError",
     "create_app",
     "serve",
 ]

@@ -1,28 +1,34 @@
-"""The FastAPI application: `create_app(config)` → an ASGI app serving one index.
+"""The FastAPI application: `create_app(config)` → an ASGI app serving one or more indexes.
 
->>> app = create_app(ServeConfig(index="indexes/wiki"))       # loads the index now
+Loads the index now, so not run as a doctest:
+
+>>> app = create_app(ServeConfig(index="indexes/wiki"))       # doctest: +SKIP
 >>> # uvicorn.run(app, host="127.0.0.1", port=8000)  — or `embedrec serve indexes/wiki`
 
-Routes: ``/v1/neighbors`` (GET, POST), ``/v1/analogy``, ``/v1/vector``, ``/v1/map``,
-``/healthz``, ``/metrics``, ``/admin/reload``, the explorer at ``/``, OpenAPI at ``/docs``.
+Routes: ``/v1/neighbors`` (GET, POST), ``/v1/analogy``, ``/v1/vector``, ``/v1/map`` (each
+with ``index=NAME``), ``/v1/indexes``, ``/healthz``, ``/readyz``, ``/metrics``,
+``/admin/reload``, ``/admin/reload-ranker``, the explorer at ``/``, OpenAPI at ``/docs``.
 
 Ranker hook (``embedrec serve INDEX --ranker MODEL``)
 ------------------------------------------------------
-Only when ``config.ranker`` is set, `create_app` imports ``serving.ranking_routes`` and
-calls ``app.include_router(build_ranking_router(state))``. ``state`` is the app's
+Only when ``config.ranker`` is set, `create_app` imports ``serving.ranking_routes``,
+loads a `serving.ranker_slot.RankerSlot` and calls
+``app.include_router(build_ranking_router(state, slot))``. ``state`` is the app's
 `serving.state.ServiceState`:
 
-* ``state.current()`` → `IndexSnapshot` (``.index``: the `indexes.WordIndex`, ``.path``,
-  ``.generation``): one lock-free read; take it once per request and use it to the end, so a
-  hot reload never changes the index under a running request. ``state.index`` is
+* ``state.current()`` → `IndexSnapshot` of the default index (``.index``: the
+  `indexes.WordIndex`, ``.name``, ``.path``, ``.generation``; ``state.current(name)`` for
+  another served index): one lock-free read; take it once per request and use it to the
+  end, so a hot reload never changes the index under a running request. ``state.index`` is
   ``state.current().index``.
 * ``state.config`` → `ServeConfig` (``.ranker``: the MODEL path given; ``.max_k``,
   ``.max_batch``, ``.max_body_bytes``: limits to honour).
 * ``await state.run(func, *args)`` runs blocking work (FAISS, torch) in the service's
   search thread pool, keeping the event loop free.
 
-``build_ranking_router(state)`` may load its model when called (errors then stop the
-service before it binds) and returns a FastAPI ``APIRouter`` with ``/v1/rank`` and
+``build_ranking_router(state, slot)`` reads the ranker from ``slot`` once per request
+(``/admin/reload-ranker`` swaps it; a model that does not load at start stops the service
+before it binds) and returns a FastAPI ``APIRouter`` with ``/v1/rank`` and
 ``/v1/recommend``. Everything registered here applies to it: the bearer token, the body
 limit, request ids, metrics per route, and the JSON error mapping — raise `EmbedrecError`
 subclasses (`indexes.UnknownWordError` → 404 ``unknown_word``, `ConfigError` → 422

@@ -5,9 +5,11 @@
 worker thread), then one assignment makes it current; a ranker that does not load raises
 and the old one keeps answering. Requests take ``current()`` once and use it to the end.
 
->>> slot = RankerSlot.open("models/ranker")        # doctest: +SKIP  (needs a trained ranker)
->>> slot.reload("models/ranker-v2")["generation"]  # doctest: +SKIP
-1
+Needs a trained ranker, so not run as a doctest:
+
+>>> slot = RankerSlot.open("models/ranker")        # doctest: +SKIP
+>>> slot.reload("models/ranker-v2")["ranker"]      # doctest: +SKIP
+{'path': '/abs/models/ranker-v2', 'generation': 1}
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ With ``--workers N`` each worker process holds its own copy of the index, and a 
 request (``POST /admin/reload`` or SIGHUP) reaches only one process. So the reload is
 broadcast through files in the service's control directory::
 
-    desired.json     {"generation": 7, "index": "/abs/path"}    what every worker should serve
+    desired.json     {"generation": 7, "index": "/abs/path",     what every worker should serve
+                      "indexes": {"wiki": {"path": ..., "generation": 7}, ...},
+                      "ranker": ["/abs/ranker", 5] or null}
     ack-<worker>.json {"generation": 7, "ok": true, ...}          what each worker serves
     lock             flock'ed while desired.json is read and bumped
 
@@ -12,11 +14,16 @@ The worker that takes a reload request loads the new index itself first (so a br
 is refused with a 422 and nothing is published), then bumps ``desired.json``. Every worker
 watches that file (a stat every `POLL_SECONDS`), loads the new index beside its current one,
 swaps, and writes its ack; the requesting worker waits for all acks and reports them. The
-uvicorn supervisor's SIGHUP publishes the current path again. A worker restarted after a
-crash reads ``desired.json`` at start, so it serves what the others serve.
+uvicorn supervisor's SIGHUP publishes every index's current path again. A worker restarted
+after a crash reads ``desired.json`` at start, so it serves what the others serve. With
+several named indexes each carries the generation it was last set at, and a worker reloads
+exactly those newer than what it serves (the ranker likewise).
+
+Writes a control directory, so not run as a doctest:
 
 >>> broadcast = ReloadBroadcast("/tmp/embedrec-serve-x", workers=2)   # doctest: +SKIP
->>> broadcast.publish("/srv/indexes/wiki-2")                             # → generation
+>>> broadcast.publish("/srv/indexes/wiki-2", name="wiki").generation   # doctest: +SKIP
+1
 """
 
 from __future__ import annotations

@@ -7,9 +7,11 @@ under the GIL) makes it current. Requests already running finish on the old snap
 is freed when the last of them drops it. A broken index raises before the swap and the old
 one keeps serving.
 
+Needs built indexes, so not run as a doctest:
+
 >>> state = ServiceState.open(ServeConfig(index="indexes/wiki"))     # doctest: +SKIP
->>> state.current().index.neighbors("shark", k=3)
->>> state.reload("indexes/wiki-hnsw")                  # blocks while loading, then swaps
+>>> state.current().index.neighbors("shark", k=3)                    # doctest: +SKIP
+>>> state.reload("indexes/wiki-hnsw")  # blocks while loading, swaps  # doctest: +SKIP
 """
 
 from __future__ import annotations

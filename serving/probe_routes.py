@@ -44,7 +44,10 @@ def build_probe_router(state: ServiceState) -> APIRouter:
     except importlib.metadata.PackageNotFoundError:
         version = "unknown"
 
-    @router.get("/healthz", response_model=HealthAnswer | ProbeAnswer)
+    # HEAD too: some load balancers probe with it.
+    @router.api_route(
+        "/healthz", methods=["GET", "HEAD"], response_model=HealthAnswer | ProbeAnswer
+    )
     async def healthz(request: Request) -> dict[str, Any]:
         """Liveness. With the token (or without one configured): what is served — the
         default index and every index by name (kind, size, recall@10, generation, path)."""
@@ -64,8 +67,9 @@ def build_probe_router(state: ServiceState) -> APIRouter:
             "settings": settings,
         }
 
-    @router.get(
+    @router.api_route(
         "/readyz",
+        methods=["GET", "HEAD"],
         response_model=ReadyAnswer,
         response_model_exclude_none=True,
         responses={503: {"model": ReadyAnswer, "description": "An index cannot search"}},

@@ -25,6 +25,8 @@ def test_probes_answer_without_the_token_and_reveal_nothing(guarded, planted):
             for answer in (health, ready):
                 assert str(planted.index_a) not in answer.text and "version" not in answer.text
         print("without the token:", health.json(), ready.json())
+        assert client.head("/healthz").status_code == 200
+        assert client.head("/readyz").status_code == 200
         # Everything else still needs it.
         assert client.get("/v1/indexes").status_code == 401
         assert client.get("/metrics").status_code == 401

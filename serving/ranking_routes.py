@@ -6,10 +6,10 @@ before it binds.
 
 * ``POST /v1/rank {"query": "cheap flights", "docs": ["d17", "d3"], "features": {...}}``
   scores the given docs: P(click | examined), position-free, highest first. Docs the model
-  does not know are listed in ``unknown_docs`` (not scored); when none is known, 404
-  ``unknown_doc``. ``?explain=true`` adds each feature group's contribution to every
-  logit (`engine.ranker_explain`: logit − logit with that group unknown) and the q·v
-  retrieval term.
+  does not know are listed in ``unknown_docs`` (not scored), even when none is known (200,
+  no results: the batch is answered doc by doc). ``?explain=true`` adds each feature
+  group's contribution to every logit (`engine.ranker_explain`: logit − logit with that
+  group unknown) and the q·v retrieval term.
 * ``GET /v1/recommend?query=cheap+flights&k=10`` retrieves ``candidates`` docs (default
   100) by inner product of the query vector with the exported doc vectors (FAISS), then
   orders them with the full ranker and returns the top ``k``. Any other query parameter
@@ -40,7 +40,7 @@ from engine.errors import EngineError
 from engine.model_files import EMBEDDINGS_FILE
 from engine.ranker_export import export_doc_embeddings
 from engine.ranker_files import DOC_EMBEDDINGS_DIR, DOC_INDEX_DIR
-from engine.ranker_inference import Ranker, RankResult
+from engine.ranker_inference import Ranker, RankResult, UnknownDocsError
 from indexes.word_index import WordIndex
 from pipelines.artifacts import fingerprint, read_manifest
 from pipelines.errors import ArtifactError, ConfigError, EmbedrecError
@@ -100,7 +100,20 @@ class RankingService:
         return cls(ranker, doc_index)
 
     def rank(self, request: RankRequest, explain: bool) -> dict[str, Any]:
-        result = self.ranker.rank(request.query, request.docs, request.features, explain=explain)
+        """Scores of the known docs; unknown ones listed. A batch answered doc by doc: when
+        no doc is known, the answer lists them all (200), as for a words batch."""
+        try:
+            result = self.ranker.rank(
+                request.query, request.docs, request.features, explain=explain
+            )
+        except UnknownDocsError as exc:
+            unknown_words = self.ranker.encode_query(request.query).unknown
+            return {
+                "query": request.query,
+                "results": [],
+                "unknown_words": unknown_words,
+                "unknown_docs": exc.docs,
+            }
         return _answer(result, explain)
 
     def recommend(

@@ -75,8 +75,10 @@ def test_rank_explain_returns_each_group_contribution(client, ranker, query):
 
 
 def test_rank_errors_are_json_not_500(client, ranker):
+    # Answered doc by doc: no known doc is not an error of the request.
     unknown = client.post("/v1/rank", json={"query": "x", "docs": ["nope1", "nope2"]})
-    assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_doc"
+    assert unknown.status_code == 200, unknown.text
+    assert unknown.json()["results"] == [] and unknown.json()["unknown_docs"] == ["nope1", "nope2"]
     bad = client.post(
         "/v1/rank",
         json={"query": "x", "docs": ranker.catalog.docs[:1], "features": {"colour": "red"}},

@@ -1,19 +1,18 @@
 """embedrec serving: the HTTP service over an index, its Python client, the explorer page.
 
->>> from embedrec.serving import Client
+>>> from serving import Client
 >>> Client("http://localhost:8000").neighbors("shark", k=10)         # doctest: +SKIP
->>> from embedrec.serving import ServeConfig, create_app
+>>> from serving import ServeConfig, create_app
 >>> app = create_app(ServeConfig(index="indexes/wiki"))              # doctest: +SKIP
 
 Run it with ``embedrec serve INDEX`` (see ``docs/serving.md``). Names are imported on first
-use, so ``import embedrec.serving`` loads neither FastAPI nor FAISS.
+use, so ``import serving`` loads neither FastAPI nor FAISS.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from embedrec.core.lazy import lazy_exports
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from embedrec.serving.app import create_app
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
         PayloadTooLargeError,
         ServiceError,
         ServiceUnavailableError,
+        UnknownIndexError,
     )
     from embedrec.serving.server import serve
     from embedrec.serving.state import IndexSnapshot, ServiceState
@@ -47,6 +47,7 @@ _PUBLIC = {
     "PayloadTooLargeError": "embedrec.serving.errors",
     "ServiceError": "embedrec.serving.errors",
     "ServiceUnavailableError": "embedrec.serving.errors",
+    "UnknownIndexError": "embedrec.serving.errors",
     "serve": "embedrec.serving.server",
     "IndexSnapshot": "embedrec.serving.state",
     "ServiceState": "embedrec.serving.state",
@@ -67,9 +68,20 @@ __all__ = [
     "ServiceState",
     "ServiceTimeoutError",
     "ServiceUnavailableError",
+    "UnknownIndexError",
     "create_app",
     "serve",
 ]
 
 
-__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'serving' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

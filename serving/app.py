@@ -1,28 +1,34 @@
-"""The FastAPI application: `create_app(config)` → an ASGI app serving one index.
+"""The FastAPI application: `create_app(config)` → an ASGI app serving one or more indexes.
 
->>> app = create_app(ServeConfig(index="indexes/wiki"))       # loads the index now
+Loads the index now, so not run as a doctest:
+
+>>> app = create_app(ServeConfig(index="indexes/wiki"))       # doctest: +SKIP
 >>> # uvicorn.run(app, host="127.0.0.1", port=8000)  — or `embedrec serve indexes/wiki`
 
-Routes: ``/v1/neighbors`` (GET, POST), ``/v1/analogy``, ``/v1/vector``, ``/v1/map``,
-``/healthz``, ``/metrics``, ``/admin/reload``, the explorer at ``/``, OpenAPI at ``/docs``.
+Routes: ``/v1/neighbors`` (GET, POST), ``/v1/analogy``, ``/v1/vector``, ``/v1/map`` (each
+with ``index=NAME``), ``/v1/indexes``, ``/healthz``, ``/readyz``, ``/metrics``,
+``/admin/reload``, ``/admin/reload-ranker``, the explorer at ``/``, OpenAPI at ``/docs``.
 
 Ranker hook (``embedrec serve INDEX --ranker MODEL``)
 ------------------------------------------------------
-Only when ``config.ranker`` is set, `create_app` imports ``embedrec.serving.routes.ranking`` and
-calls ``app.include_router(build_ranking_router(state))``. ``state`` is the app's
+Only when ``config.ranker`` is set, `create_app` imports ``embedrec.serving.routes.ranking``,
+loads a `embedrec.serving.ranker_slot.RankerSlot` and calls
+``app.include_router(build_ranking_router(state, slot))``. ``state`` is the app's
 `embedrec.serving.state.ServiceState`:
 
-* ``state.current()`` → `IndexSnapshot` (``.index``: the `indexes.WordIndex`, ``.path``,
-  ``.generation``): one lock-free read; take it once per request and use it to the end, so a
-  hot reload never changes the index under a running request. ``state.index`` is
+* ``state.current()`` → `IndexSnapshot` of the default index (``.index``: the
+  `indexes.WordIndex`, ``.name``, ``.path``, ``.generation``; ``state.current(name)`` for
+  another served index): one lock-free read; take it once per request and use it to the
+  end, so a hot reload never changes the index under a running request. ``state.index`` is
   ``state.current().index``.
 * ``state.config`` → `ServeConfig` (``.ranker``: the MODEL path given; ``.max_k``,
   ``.max_batch``, ``.max_body_bytes``: limits to honour).
 * ``await state.run(func, *args)`` runs blocking work (FAISS, torch) in the service's
   search thread pool, keeping the event loop free.
 
-``build_ranking_router(state)`` may load its model when called (errors then stop the
-service before it binds) and returns a FastAPI ``APIRouter`` with ``/v1/rank`` and
+``build_ranking_router(state, slot)`` reads the ranker from ``slot`` once per request
+(``/admin/reload-ranker`` swaps it; a model that does not load at start stops the service
+before it binds) and returns a FastAPI ``APIRouter`` with ``/v1/rank`` and
 ``/v1/recommend``. Everything registered here applies to it: the bearer token, the body
 limit, request ids, metrics per route, and the JSON error mapping — raise `EmbedrecError`
 subclasses (`indexes.UnknownWordError` → 404 ``unknown_word``, `ConfigError` → 422
@@ -33,6 +39,7 @@ subclasses (`indexes.UnknownWordError` → 404 ``unknown_word``, `ConfigError` �
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import signal
 import threading
@@ -53,7 +60,9 @@ from embedrec.serving.reload_sync import ReloadBroadcast
 from embedrec.serving.reloader import Reloader
 from embedrec.serving.routes.api_docs import mount_api_docs
 from embedrec.serving.routes.explorer import build_explorer_router
+from embedrec.serving.routes.indexes import build_index_router
 from embedrec.serving.routes.ops import build_ops_router
+from embedrec.serving.routes.probes import build_probe_router
 from embedrec.serving.routes.query import build_query_router
 from embedrec.serving.state import ServiceState
 from embedrec.serving.worker import configure_worker
@@ -71,10 +80,13 @@ def create_app(
     *,
     state: ServiceState | None = None,
     broadcast: ReloadBroadcast | None = None,
+    ranker_generation: int = 0,
 ) -> FastAPI:
-    """The service for ``config`` (its index is loaded now), or around an existing ``state``.
+    """The service for ``config`` (its indexes are loaded now), or around an existing
+    ``state``.
 
-    ``broadcast``: the reload broadcast shared with the other workers (several workers).
+    ``broadcast``: the reload broadcast shared with the other workers (several workers);
+    ``ranker_generation``: the generation of ``config.ranker`` (a restarted worker's).
     """
     if state is None:
         if config is None:
@@ -82,7 +94,8 @@ def create_app(
         state = ServiceState.open(config)
     config = state.config
     metrics = ServiceMetrics()
-    metrics.set_index(state.current())
+    for snapshot in state.snapshots().values():
+        metrics.set_index(snapshot)
     state.on_swap.append(metrics.set_index)
     reloader = Reloader(
         state, broadcast, on_refused=lambda: metrics.reloads.labels("refused").inc()
@@ -93,6 +106,7 @@ def create_app(
         description=DESCRIPTION,
         version=_version(),
         lifespan=_lifespan(reloader),
+        root_path=config.root_path,
         docs_url=None,  # see embedrec.serving.routes.api_docs: Swagger UI without a CDN
         redoc_url=None,
     )
@@ -101,13 +115,17 @@ def create_app(
     app.state.reloader = reloader
     _register_error_handlers(app)
     mount_api_docs(app)
+    app.include_router(build_probe_router(state))
     app.include_router(build_ops_router(state, metrics, reloader))
     app.include_router(build_query_router(state, metrics))
+    app.include_router(build_index_router(state))
     app.include_router(build_explorer_router())
     if config.ranker:
+        from embedrec.serving.ranker_slot import RankerSlot
         from embedrec.serving.routes.ranking import build_ranking_router
 
-        app.include_router(build_ranking_router(state))
+        reloader.ranker = RankerSlot.open(config.ranker, ranker_generation)
+        app.include_router(build_ranking_router(state, reloader.ranker))
 
     # add_middleware wraps: the last added is the outermost.
     app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
@@ -133,9 +151,17 @@ def app_from_environment() -> FastAPI:
     if broadcast is None:
         return create_app(config)
     desired = broadcast.desired()
-    state = ServiceState.open(config, path=desired.index, generation=desired.generation)
+    if desired.indexes:
+        state = ServiceState.open(config, served=desired.indexes)
+    else:
+        state = ServiceState.open(config, path=desired.index, generation=desired.generation)
+    ranker_generation = 0
+    if desired.ranker is not None and config.ranker:
+        # A worker restarted after a ranker reload serves what the others serve.
+        state.config = config = dataclasses.replace(config, ranker=desired.ranker[0])
+        ranker_generation = desired.ranker[1]
     broadcast.ack(desired.generation, state.current().path)
-    return create_app(state=state, broadcast=broadcast)
+    return create_app(state=state, broadcast=broadcast, ranker_generation=ranker_generation)
 
 
 def _lifespan(reloader: Reloader) -> Any:

@@ -11,18 +11,23 @@ from embedrec.serving.config import EVENT_LOOPS, HTTP_PARSERS, TOKEN_ENV
 SERVE_EPILOG = """\b
 Examples:
   embedrec serve indexes/wiki-hnsw --port 8000
+  embedrec serve wiki=indexes/wiki-hnsw news=indexes/news --default-index news
+  curl 'localhost:8000/v1/neighbors?word=shark&index=wiki'
   curl 'localhost:8000/v1/neighbors?word=shark&k=10'
   curl 'localhost:8000/v1/analogy?a=italy&b=rome&c=germany'
   curl -X POST localhost:8000/v1/neighbors -d '{"words": ["car", "river"], "k": 5}'
   EMBEDREC_TOKEN=s3cret embedrec serve indexes/wiki --host 0.0.0.0 --workers 2
   curl -H 'Authorization: Bearer s3cret' -X POST localhost:8000/admin/reload \\
        -d '{"index": "indexes/wiki-v2"}'
-  kill -HUP <pid>        # reload the current index directory in every worker
+  kill -HUP <pid>        # reload every index from its directory, in every worker
+  embedrec serve indexes/wiki --proxy-headers --forwarded-allow-ips 10.0.0.5 \\
+       --root-path /embedrec      # behind a reverse proxy at https://host/embedrec/
 
 \b
 Listens on 127.0.0.1 unless --host says otherwise. With a token (--token or, better,
 the EMBEDREC_TOKEN environment variable, which `ps` does not show) every endpoint needs
-'Authorization: Bearer TOKEN'; without one, /admin/* endpoints are refused.
+'Authorization: Bearer TOKEN' (except the probes /healthz and /readyz, which then say
+only the status); without one, /admin/* endpoints are refused.
 Explorer page at /, OpenAPI at /docs, Prometheus metrics at /metrics.
 """
 
@@ -33,7 +38,27 @@ def register(root: click.Group) -> None:
 
 
 @click.command(epilog=SERVE_EPILOG)
-@click.argument("index", type=click.Path(path_type=Path))
+@click.argument("indexes", nargs=-1, required=True, metavar="[NAME=]INDEX...")
+@click.option(
+    "--default-index",
+    help="Name of the index queries without index= use (default: the first).",
+)
+@click.option(
+    "--proxy-headers/--no-proxy-headers",
+    default=False,
+    show_default=True,
+    help="Trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind a reverse proxy).",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    help="Proxy addresses whose forwarded headers are trusted (comma-separated, or *; "
+    "uvicorn's default: 127.0.0.1).",
+)
+@click.option(
+    "--root-path",
+    default="",
+    help="Path prefix the proxy serves this service under, e.g. /embedrec.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option(
@@ -93,14 +118,25 @@ def register(root: click.Group) -> None:
     help="Event loop (auto: uvloop when installed).",
 )
 def serve(
-    index: Path, ranker: Path | None, cors_origins: tuple[str, ...], **options: object
+    indexes: tuple[str, ...],
+    ranker: Path | None,
+    cors_origins: tuple[str, ...],
+    **options: object,
 ) -> None:
-    """Serve neighbours, analogies and the explorer page over INDEX (index or model dir)."""
+    """Serve neighbours, analogies and the explorer page over INDEX (index or model dir).
+
+    Several indexes: NAME=INDEX ... (a bare INDEX is named after its folder); requests pick
+    one with index=NAME.
+    """
     from embedrec.serving.config import ServeConfig
+    from embedrec.serving.index_names import parse_index_spec
     from embedrec.serving.server import serve as run_server
 
+    (first_name, first), *more = [parse_index_spec(spec) for spec in indexes]
     config = ServeConfig(
-        index=str(index),
+        index=first,
+        index_name=first_name,
+        more_indexes=tuple(more),
         ranker=None if ranker is None else str(ranker),
         cors_origins=tuple(cors_origins),
         **options,  # type: ignore[arg-type]

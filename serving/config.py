@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from embedrec.core.errors import ConfigError
+from embedrec.serving.index_names import check_index_name, name_from_path
 
 TOKEN_ENV = "EMBEDREC_TOKEN"
 HTTP_PARSERS = ("auto", "h11", "httptools")
@@ -42,6 +43,12 @@ class ServeConfig:
     several workers (reload broadcast, metrics files). ``omp_threads``: OpenMP threads one
     FAISS search may use (None: FAISS's default). ``http``/``loop``: uvicorn's HTTP parser
     and event loop (``auto``: httptools and uvloop when installed, else h11 and asyncio).
+    ``index_name``: the name of ``index`` (default: its folder's name, see
+    `embedrec.serving.index_names`); ``more_indexes``: further ``(name, directory)`` pairs served
+    beside it; ``default_index``: the name requests without ``index=`` use (default: the
+    first). ``proxy_headers``/``forwarded_allow_ips``: trust ``X-Forwarded-For`` and
+    ``-Proto`` from these addresses (uvicorn's options); ``root_path``: the path prefix a
+    reverse proxy serves this service under (``/embedrec``).
     """
 
     index: str
@@ -62,10 +69,18 @@ class ServeConfig:
     omp_threads: int | None = 1
     http: str = "auto"
     loop: str = "auto"
+    index_name: str | None = None
+    more_indexes: tuple[tuple[str, str], ...] = ()
+    default_index: str | None = None
+    proxy_headers: bool = False
+    forwarded_allow_ips: str | None = None
+    root_path: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.index, str) or not self.index:
             raise ConfigError("index", self.index, "an index or model directory")
+        _check_indexes(self)
+        _check_proxy(self)
         if not isinstance(self.host, str) or not self.host.strip():
             raise ConfigError("host", self.host, "an address such as 127.0.0.1 or 0.0.0.0")
         _check_int("port", self.port, 0, 65_535)
@@ -95,6 +110,16 @@ class ServeConfig:
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise ConfigError(key, value, "a number of seconds > 0")
 
+    def named_indexes(self) -> dict[str, str]:
+        """Every served index, name → directory, in the order given (``index`` first)."""
+        first = self.index_name or name_from_path(self.index)
+        return {first: self.index, **dict(self.more_indexes)}
+
+    @property
+    def default_name(self) -> str:
+        """The index that requests without ``index=`` use (``default_index`` or the first)."""
+        return self.default_index or next(iter(self.named_indexes()))
+
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -105,6 +130,7 @@ class ServeConfig:
         values = dataclasses.asdict(self)
         values["token"] = None if self.token is None else "<set>"
         values["cors_origins"] = list(self.cors_origins)
+        values["more_indexes"] = [list(pair) for pair in self.more_indexes]
         return values
 
     def to_json(self) -> str:
@@ -117,6 +143,7 @@ class ServeConfig:
     def from_json(cls, text: str) -> ServeConfig:
         values = json.loads(text)
         values["cors_origins"] = tuple(values.get("cors_origins") or ())
+        values["more_indexes"] = tuple(tuple(pair) for pair in values.get("more_indexes") or ())
         return cls(**values)
 
     @classmethod
@@ -126,6 +153,34 @@ class ServeConfig:
         if not text:
             raise ConfigError(CONFIG_ENV, None, "the JSON ServeConfig set by `embedrec serve`")
         return cls.from_json(text)
+
+
+def _check_indexes(config: ServeConfig) -> None:
+    if config.index_name is not None:
+        check_index_name(config.index_name, "index_name")
+    if not isinstance(config.more_indexes, tuple) or not all(
+        isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], str) and pair[1]
+        for pair in config.more_indexes
+    ):
+        raise ConfigError("more_indexes", config.more_indexes, "(name, directory) pairs")
+    first = config.index_name or name_from_path(config.index)
+    names = [first, *(check_index_name(name) for name, _ in config.more_indexes)]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError("indexes", ", ".join(repeated), "each index name once (NAME=DIR)")
+    if config.default_index is not None and config.default_index not in names:
+        raise ConfigError("default_index", config.default_index, "one of " + ", ".join(names))
+
+
+def _check_proxy(config: ServeConfig) -> None:
+    root = config.root_path
+    if not isinstance(root, str) or (root and (not root.startswith("/") or root.endswith("/"))):
+        raise ConfigError("root_path", root, "'' or a path prefix such as /embedrec (no final /)")
+    allowed = config.forwarded_allow_ips
+    if allowed is not None and (not isinstance(allowed, str) or not allowed.strip()):
+        raise ConfigError(
+            "forwarded_allow_ips", allowed, "addresses such as 10.0.0.1,10.0.0.2 or *"
+        )
 
 
 def _check_int(key: str, value: Any, low: int, high: int) -> None:

@@ -11,6 +11,7 @@ fields that let the client rebuild the library's own exception:
  401   ``unauthorized``     missing or wrong bearer token
  403   ``forbidden``        admin endpoint while the service has no token
  404   ``not_found``        no such route
+ 404   ``unknown_index``    ``index=`` names no index of this service
  413   ``payload_too_large`` body over ``--max-body-bytes`` or batch over ``--max-batch``
  422   ``invalid_index``    ``/admin/reload`` refused a broken index (the old one serves on)
  503   ``unavailable``      the service cannot answer (connection refused, timed out)
@@ -81,6 +82,12 @@ class ForbiddenError(ServiceError):
 class NotFoundError(ServiceError):
     status = 404
     code = "not_found"
+
+
+class UnknownIndexError(NotFoundError):
+    """404: a request named an index (``index=``) that this service does not serve."""
+
+    code = "unknown_index"
 
 
 class PayloadTooLargeError(ServiceError):
@@ -168,6 +175,8 @@ def error_from_answer(status: int, body: Any, request_id: str | None = None) -> 
         )
     if code == "invalid_value" and isinstance(body.get("key"), str):
         return ConfigError(body["key"], body.get("value"), str(body.get("expected")))
+    if code == "unknown_index":
+        return UnknownIndexError(detail, status=status, request_id=request_id)
     if code == "invalid_index":
         return InvalidIndexError(detail, status=status, request_id=request_id)
     if status >= 500:

@@ -4,12 +4,12 @@
 ``embedrec_http_requests_total``               requests by ``method``, ``route``, ``status``
 ``embedrec_http_request_duration_seconds``     latency histogram by ``method``, ``route``
 ``embedrec_http_requests_in_progress``         requests being answered now
-``embedrec_queries_total``                     queries by ``endpoint`` (a batch counts each)
-``embedrec_index_vectors`` / ``_dim``          size of the served index
+``embedrec_queries_total``                     queries by ``endpoint``, ``index`` (batch: each)
+``embedrec_index_vectors`` / ``_dim``          size of each served index (label ``index``)
 ``embedrec_index_recall_at_10``                measured recall@10 (1 for exact indexes)
 ``embedrec_index_generation``                  reload counter shared by all workers
 ``embedrec_index_loaded_timestamp_seconds``    when the served index was loaded
-``embedrec_index_info``                        1, labels path/kind/factory/metric/shards
+``embedrec_index_info``                        1, labels index/path/kind/factory/metric/shards
 ``embedrec_index_reloads_total``               reloads by ``result`` (ok, refused)
 ``embedrec_build_info``                        1, labels version/python/faiss/fastapi
 =============================================  =============================================
@@ -50,7 +50,7 @@ LATENCY_BUCKETS = (
     5.0,
     10.0,
 )
-INDEX_INFO_LABELS = ("path", "kind", "factory", "metric", "shards")
+INDEX_INFO_LABELS = ("index", "path", "kind", "factory", "metric", "shards")
 
 
 class ServiceMetrics:
@@ -82,8 +82,8 @@ class ServiceMetrics:
         )
         self.queries = Counter(
             "embedrec_queries",
-            "Queries answered, by endpoint (each word or vector of a batch counts).",
-            ["endpoint"],
+            "Queries answered, by endpoint and index (each word or vector of a batch counts).",
+            ["endpoint", "index"],
             registry=registry,
         )
         self.reloads = Counter(
@@ -92,17 +92,27 @@ class ServiceMetrics:
             ["result"],
             registry=registry,
         )
-        self.index_vectors = self._gauge("embedrec_index_vectors", "Vectors in the served index.")
-        self.index_dim = self._gauge("embedrec_index_dim", "Dimension of the served vectors.")
+        by_index = ("index",)
+        self.index_vectors = self._gauge(
+            "embedrec_index_vectors", "Vectors in the served index.", by_index
+        )
+        self.index_dim = self._gauge(
+            "embedrec_index_dim", "Dimension of the served vectors.", by_index
+        )
         self.index_recall = self._gauge(
             "embedrec_index_recall_at_10",
             "recall@10 measured at build time (1 for exact indexes, NaN when unknown).",
+            by_index,
         )
         self.index_generation = self._gauge(
-            "embedrec_index_generation", "Reload generation of the served index (0 at start)."
+            "embedrec_index_generation",
+            "Reload generation of the served index (0 at start).",
+            by_index,
         )
         self.index_loaded = self._gauge(
-            "embedrec_index_loaded_timestamp_seconds", "Unix time the served index was loaded."
+            "embedrec_index_loaded_timestamp_seconds",
+            "Unix time the served index was loaded.",
+            by_index,
         )
         self.index_info = self._gauge(
             "embedrec_index_info",
@@ -113,7 +123,7 @@ class ServiceMetrics:
             "embedrec_build_info", "Versions of this service (value 1).", _BUILD_LABELS
         )
         self.build_info.labels(*_build_values()).set(1)
-        self._info_labels: tuple[str, ...] | None = None
+        self._info_labels: dict[str, tuple[str, ...]] = {}
 
     def _gauge(self, name: str, documentation: str, labels: tuple[str, ...] = ()) -> Gauge:
         return Gauge(
@@ -127,17 +137,19 @@ class ServiceMetrics:
     def set_index(self, snapshot: IndexSnapshot, previous: IndexSnapshot | None = None) -> None:
         """Point the index gauges at ``snapshot`` (an `ServiceState.on_swap` callback)."""
         info = snapshot.describe()
-        self.index_vectors.set(info["vectors"])
-        self.index_dim.set(info["dim"])
+        name = snapshot.name
+        self.index_vectors.labels(name).set(info["vectors"])
+        self.index_dim.labels(name).set(info["dim"])
         recall = info["recall_at_10"]
-        self.index_recall.set(float(recall) if recall is not None else math.nan)
-        self.index_generation.set(info["generation"])
-        self.index_loaded.set(snapshot.loaded_at)
-        labels = tuple(str(info[key]) for key in INDEX_INFO_LABELS)
-        if self._info_labels is not None and self._info_labels != labels:
-            self.index_info.labels(*self._info_labels).set(0)
+        self.index_recall.labels(name).set(float(recall) if recall is not None else math.nan)
+        self.index_generation.labels(name).set(info["generation"])
+        self.index_loaded.labels(name).set(snapshot.loaded_at)
+        labels = tuple(str(info[key if key != "index" else "name"]) for key in INDEX_INFO_LABELS)
+        earlier = self._info_labels.get(name)
+        if earlier is not None and earlier != labels:
+            self.index_info.labels(*earlier).set(0)
         self.index_info.labels(*labels).set(1)
-        self._info_labels = labels
+        self._info_labels[name] = labels
         if previous is not None:
             self.reloads.labels("ok").inc()
 

@@ -37,6 +37,25 @@ _GOOD_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 # Pages a person opens in a browser: a 401 there asks the browser for the token (HTTP Basic,
 # token as password), and the browser then sends it with the page's own API calls.
 BROWSER_PATHS = ("/", "/static/", "/docs")
+# Probes a load balancer or orchestrator calls without credentials: they answer without the
+# token, and then say nothing sensitive (see embedrec.serving.routes.probes).
+PROBE_PATHS = ("/healthz", "/readyz")
+TRUSTED = "trusted"  # scope["state"][TRUSTED]: the request may see paths and versions
+
+
+def route_path(scope: Scope) -> str:
+    """The path below the service's root path (``--root-path /embedrec``: a request for
+    ``/embedrec/admin/reload`` is ``/admin/reload``), whether or not a proxy stripped it."""
+    path = str(scope["path"])
+    root = str(scope.get("root_path") or "")
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root) :] or "/"
+    return path
+
+
+def is_trusted(scope: Scope) -> bool:
+    """True when the request carried the service's token, or the service has none."""
+    return bool(scope.get("state", {}).get(TRUSTED))
 
 
 async def send_json(
@@ -139,9 +158,10 @@ class AuthMiddleware:
         if scope["type"] != "http" or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
+        path = route_path(scope)
         admin = path.startswith("/admin/") or path == "/admin"
         if self.token is None:
+            scope.setdefault("state", {})[TRUSTED] = True
             if admin:
                 await send_json(
                     send,
@@ -158,6 +178,11 @@ class AuthMiddleware:
             return
         presented = _presented_token(scope, basic=not admin)
         if presented is not None and hmac.compare_digest(presented, self.token):
+            scope.setdefault("state", {})[TRUSTED] = True
+            await self.app(scope, receive, send)
+            return
+        if path in PROBE_PATHS and scope["method"] in ("GET", "HEAD"):
+            scope.setdefault("state", {})[TRUSTED] = False
             await self.app(scope, receive, send)
             return
         browser = path == "/" or path.startswith(BROWSER_PATHS[1:])

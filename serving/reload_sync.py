@@ -4,7 +4,9 @@ With ``--workers N`` each worker process holds its own copy of the index, and a 
 request (``POST /admin/reload`` or SIGHUP) reaches only one process. So the reload is
 broadcast through files in the service's control directory::
 
-    desired.json     {"generation": 7, "index": "/abs/path"}    what every worker should serve
+    desired.json     {"generation": 7, "index": "/abs/path",     what every worker should serve
+                      "indexes": {"wiki": {"path": ..., "generation": 7}, ...},
+                      "ranker": ["/abs/ranker", 5] or null}
     ack-<worker>.json {"generation": 7, "ok": true, ...}          what each worker serves
     lock             flock'ed while desired.json is read and bumped
 
@@ -12,11 +14,16 @@ The worker that takes a reload request loads the new index itself first (so a br
 is refused with a 422 and nothing is published), then bumps ``desired.json``. Every worker
 watches that file (a stat every `POLL_SECONDS`), loads the new index beside its current one,
 swaps, and writes its ack; the requesting worker waits for all acks and reports them. The
-uvicorn supervisor's SIGHUP publishes the current path again. A worker restarted after a
-crash reads ``desired.json`` at start, so it serves what the others serve.
+uvicorn supervisor's SIGHUP publishes every index's current path again. A worker restarted
+after a crash reads ``desired.json`` at start, so it serves what the others serve. With
+several named indexes each carries the generation it was last set at, and a worker reloads
+exactly those newer than what it serves (the ranker likewise).
+
+Writes a control directory, so not run as a doctest:
 
 >>> broadcast = ReloadBroadcast("/tmp/embedrec-serve-x", workers=2)   # doctest: +SKIP
->>> broadcast.publish("/srv/indexes/wiki-2")                             # → generation
+>>> broadcast.publish("/srv/indexes/wiki-2", name="wiki").generation   # doctest: +SKIP
+1
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +49,36 @@ DESIRED = "desired.json"
 
 @dataclass(frozen=True)
 class Desired:
+    """What every worker should serve. ``index``: the first index's directory;
+    ``indexes``: name → (directory, the generation it was last set at); ``ranker``: the
+    ranker's (directory, generation) once one was reloaded."""
+
     generation: int
     index: str
+    indexes: dict[str, tuple[str, int]] = field(default_factory=dict)
+    ranker: tuple[str, int] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "generation": self.generation,
+            "index": self.index,
+            "indexes": {n: {"path": p, "generation": g} for n, (p, g) in self.indexes.items()},
+            "ranker": None if self.ranker is None else list(self.ranker),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Desired:
+        indexes = {
+            str(name): (str(entry["path"]), int(entry["generation"]))
+            for name, entry in (data.get("indexes") or {}).items()
+        }
+        ranker = data.get("ranker")
+        return cls(
+            int(data["generation"]),
+            str(data["index"]),
+            indexes,
+            None if not ranker else (str(ranker[0]), int(ranker[1])),
+        )
 
 
 @dataclass(frozen=True)
@@ -67,14 +102,15 @@ class ReloadBroadcast:
         self.worker_id = worker_id or str(os.getpid())
         self._seen: tuple[int, int] | None = None
 
-    def initialise(self, index: str) -> None:
-        """Called once by the supervisor before the workers start: generation 0."""
+    def initialise(self, index: str, indexes: dict[str, str] | None = None) -> None:
+        """Called once by the supervisor before the workers start: generation 0.
+        ``indexes``: every served index, name → directory (``index`` is the first's)."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        write_json(self.directory / DESIRED, {"generation": 0, "index": index})
+        named = {name: (path, 0) for name, path in (indexes or {}).items()}
+        write_json(self.directory / DESIRED, Desired(0, index, named).to_json())
 
     def desired(self) -> Desired:
-        data = json.loads((self.directory / DESIRED).read_text())
-        return Desired(int(data["generation"]), str(data["index"]))
+        return Desired.from_json(json.loads((self.directory / DESIRED).read_text()))
 
     def changed(self) -> bool:
         """True when desired.json was rewritten since the last call (one stat)."""
@@ -89,16 +125,38 @@ class ReloadBroadcast:
         self._seen = seen
         return True
 
-    def publish(self, index: str | None = None) -> Desired:
-        """Ask every worker to serve ``index`` (default: the current path, reloaded)."""
+    def publish(self, index: str | None = None, *, name: str | None = None) -> Desired:
+        """Ask every worker to serve ``index`` as index ``name`` (default: the first index;
+        without ``index``: its current path, reloaded). With neither (SIGHUP), every index
+        is reloaded from its current path."""
         with self._locked():
             current = self.desired()
-            desired = Desired(current.generation + 1, index or current.index)
-            write_json(
-                self.directory / DESIRED,
-                {"generation": desired.generation, "index": desired.index},
-            )
+            number = current.generation + 1
+            indexes = dict(current.indexes)
+            first = next(iter(indexes), None)
+            if index is None and name is None:
+                indexes = {n: (path, number) for n, (path, _) in indexes.items()}
+                path = current.index
+            else:
+                target = name or first
+                path = index or (indexes[target][0] if target in indexes else current.index)
+                if target is not None:
+                    indexes[target] = (path, number)
+                if target != first:
+                    path = current.index
+            desired = Desired(number, path, indexes, current.ranker)
+            write_json(self.directory / DESIRED, desired.to_json())
         log.info("reload broadcast: generation %d, %s", desired.generation, desired.index)
+        return desired
+
+    def publish_ranker(self, ranker: str) -> Desired:
+        """Ask every worker to load the ranker from ``ranker``."""
+        with self._locked():
+            current = self.desired()
+            number = current.generation + 1
+            desired = Desired(number, current.index, current.indexes, (ranker, number))
+            write_json(self.directory / DESIRED, desired.to_json())
+        log.info("reload broadcast: generation %d, ranker %s", number, ranker)
         return desired
 
     def ack(self, generation: int, index: str, error: str | None = None) -> None:

@@ -47,18 +47,22 @@ def serve(config: ServeConfig, *, announce: Callable[[str], None] | None = None)
 
         app = create_app(config)  # a bad index stops here, before any process-wide setting
         configure_worker(config)
-        _announce(announce, app.state.embedrec.current().describe(), config)
+        for snapshot in app.state.embedrec.snapshots().values():
+            _announce(announce, snapshot.describe(), config)
         uvicorn.Server(_uvicorn_config(app, config)).run()
         return
 
-    checked = open_snapshot(config.index, 0)
-    description = checked.describe()
-    del checked
+    descriptions = []
+    for name, directory in config.named_indexes().items():
+        checked = open_snapshot(directory, 0, name)  # every index loads, or nothing starts
+        descriptions.append(checked.describe())
+        del checked
+    description = descriptions[0]
     control = tempfile.mkdtemp(prefix="embedrec-serve-")
     saved = {name: os.environ.get(name) for name in (CONFIG_ENV, MULTIPROC_ENV)}
     try:
         broadcast = ReloadBroadcast(control, workers=config.workers)
-        broadcast.initialise(description["path"])
+        broadcast.initialise(description["path"], {d["name"]: d["path"] for d in descriptions})
         metrics_dir = os.path.join(control, "metrics")
         os.mkdir(metrics_dir)
         worker_config = dataclasses.replace(config, control_dir=control)
@@ -70,7 +74,8 @@ def serve(config: ServeConfig, *, announce: Callable[[str], None] | None = None)
             factory=True,
             workers=config.workers,
         )
-        _announce(announce, description, config)
+        for described in descriptions:
+            _announce(announce, described, config)
         _Supervisor(uv_config, sockets=[uv_config.bind_socket()], broadcast=broadcast).run()
     finally:
         for name, value in saved.items():
@@ -100,6 +105,9 @@ def _uvicorn_config(app: Any, config: ServeConfig, **extra: Any) -> Any:
         log_level="info",
         http=config.http,
         loop=config.loop,
+        proxy_headers=config.proxy_headers,
+        forwarded_allow_ips=config.forwarded_allow_ips,
+        root_path=config.root_path,
         **extra,
     )
 
@@ -113,7 +121,8 @@ def _announce(
     shards = f", {index['shards']} shards" if index["shards"] > 1 else ""
     auth = "token required" if config.token else "no token (admin endpoints refused)"
     announce(
-        f"serving {index['path']}: {index['vectors']:,} × {index['dim']}, {index['factory']} "
+        f"serving {index['name']}={index['path']}: {index['vectors']:,} × {index['dim']}, "
+        f"{index['factory']} "
         f"({quality}{shards}) at {config.url} with {config.workers} worker(s); {auth}; "
         f"explorer {config.url}/ , API docs {config.url}/docs"
     )

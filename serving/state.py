@@ -7,9 +7,11 @@ under the GIL) makes it current. Requests already running finish on the old snap
 is freed when the last of them drops it. A broken index raises before the swap and the old
 one keeps serving.
 
+Needs built indexes, so not run as a doctest:
+
 >>> state = ServiceState.open(ServeConfig(index="indexes/wiki"))     # doctest: +SKIP
->>> state.current().index.neighbors("shark", k=3)
->>> state.reload("indexes/wiki-hnsw")                  # blocks while loading, then swaps
+>>> state.current().index.neighbors("shark", k=3)                    # doctest: +SKIP
+>>> state.reload("indexes/wiki-hnsw")  # blocks while loading, swaps  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from typing import Any, TypeVar
 from embedrec.core.errors import ArtifactError, EmbedrecError
 from embedrec.indexes.word_index import WordIndex
 from embedrec.serving.config import ServeConfig
+from embedrec.serving.errors import UnknownIndexError
+from embedrec.serving.index_names import DEFAULT_NAME
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,7 @@ class IndexSnapshot:
     generation: int
     loaded_at: float
     load_seconds: float
+    name: str = DEFAULT_NAME
 
     def describe(self) -> dict[str, Any]:
         """What /healthz, /metrics and reload answers say about the index."""
@@ -53,6 +58,7 @@ class IndexSnapshot:
         exact = bool(manifest.get("exact", False))
         recall = manifest.get("recall_at_10")
         return {
+            "name": self.name,
             "path": self.path,
             "kind": manifest.get("index_kind") or ("flat" if exact else "factory"),
             "factory": self.index.factory,
@@ -70,8 +76,8 @@ class IndexSnapshot:
         }
 
 
-def open_snapshot(path: str | Path, generation: int) -> IndexSnapshot:
-    """Load ``path`` (index or model directory) and prove it answers a search.
+def open_snapshot(path: str | Path, generation: int, name: str = DEFAULT_NAME) -> IndexSnapshot:
+    """Load ``path`` (index or model directory) as index ``name``; prove it answers a search.
 
     Raises an `EmbedrecError` (usually `ArtifactError`) naming what is wrong.
     """
@@ -97,59 +103,107 @@ def open_snapshot(path: str | Path, generation: int) -> IndexSnapshot:
         generation=generation,
         loaded_at=time.time(),
         load_seconds=time.perf_counter() - started,
+        name=name,
     )
 
 
 class ServiceState:
-    """The current index snapshot of one worker process, and the settings.
+    """The current index snapshots of one worker process (one per served index name), and
+    the settings.
 
     This is the object route builders receive (see `serving.app`): ``current()`` (lock-free)
-    gives the snapshot to use for a whole request, ``config`` the settings, ``run`` runs
-    blocking work in the search thread pool. ``reload`` loads and swaps; concurrent reloads
-    run one after another. ``on_swap`` callbacks (metrics) run after each swap.
+    gives the default index's snapshot to use for a whole request, ``current(name)`` a named
+    one (`UnknownIndexError`, 404, for a name not served), ``config`` the settings, ``run``
+    runs blocking work in the search thread pool. ``reload`` loads and swaps one index;
+    concurrent reloads run one after another. ``on_swap`` callbacks (metrics) run after each
+    swap.
     """
 
-    def __init__(self, config: ServeConfig, snapshot: IndexSnapshot) -> None:
+    def __init__(
+        self,
+        config: ServeConfig,
+        snapshot: IndexSnapshot,
+        *others: IndexSnapshot,
+        default: str | None = None,
+    ) -> None:
         self.config = config
-        self._snapshot = snapshot
+        # Replaced whole on every swap (one atomic assignment), never mutated in place.
+        self._snapshots = {s.name: s for s in (snapshot, *others)}
+        self.default_name = default if default in self._snapshots else snapshot.name
         self._reload_lock = threading.Lock()
         self._limiter: Any = None
         self.started_at = time.time()
         self.on_swap: list[Callable[[IndexSnapshot, IndexSnapshot | None], None]] = []
 
     @classmethod
-    def open(cls, config: ServeConfig, *, path: str | None = None, generation: int = 0):
-        """Load ``path`` (default ``config.index``) and wrap it; errors before serving."""
-        return cls(config, open_snapshot(path or config.index, generation))
+    def open(
+        cls,
+        config: ServeConfig,
+        *,
+        path: str | None = None,
+        generation: int = 0,
+        served: dict[str, tuple[str, int]] | None = None,
+    ) -> ServiceState:
+        """Load every index of ``config`` and wrap them; errors before serving.
 
-    def current(self) -> IndexSnapshot:
-        """The snapshot to use for one whole request (one attribute read, no lock)."""
-        return self._snapshot
+        ``served``: name → (directory, generation) to load instead of the configured ones
+        (what the other workers serve now); ``path``/``generation``: the same for the first
+        index alone.
+        """
+        snapshots = []
+        for number, (name, directory) in enumerate(config.named_indexes().items()):
+            target, gen = (served or {}).get(name, (directory, 0))
+            if number == 0 and path is not None:
+                target, gen = path, generation
+            snapshots.append(open_snapshot(target, gen, name))
+        return cls(config, *snapshots, default=config.default_name)
+
+    def current(self, name: str | None = None) -> IndexSnapshot:
+        """The snapshot to use for one whole request (one attribute read, no lock):
+        the default index, or the one named ``name``."""
+        snapshots = self._snapshots
+        found = snapshots.get(self.default_name if name is None else name)
+        if found is None:
+            raise UnknownIndexError(
+                f"no index named {name!r}; this service serves " + ", ".join(snapshots),
+                extra={"index": name, "indexes": list(snapshots)},
+            )
+        return found
+
+    def snapshots(self) -> dict[str, IndexSnapshot]:
+        """Every served index by name, in the order given (``default_name`` says which
+        one requests without ``index=`` use)."""
+        return dict(self._snapshots)
 
     @property
     def index(self) -> WordIndex:
-        """The current `WordIndex` (take `current()` once instead when using it twice)."""
-        return self._snapshot.index
+        """The default `WordIndex` (take `current()` once instead when using it twice)."""
+        return self.current().index
 
     def reload(
-        self, path: str | Path | None = None, *, generation: int | None = None
+        self,
+        path: str | Path | None = None,
+        *,
+        generation: int | None = None,
+        name: str | None = None,
     ) -> tuple[IndexSnapshot, IndexSnapshot]:
-        """Load ``path`` (default: the current path again) and make it current.
+        """Load ``path`` (default: the current path again) as index ``name`` (default: the
+        default index) and make it current.
 
         Returns ``(new, previous)``. On any error the previous snapshot stays current and
         the error propagates. ``generation`` (given by the multi-worker broadcast) defaults
         to the current one plus one.
         """
         with self._reload_lock:
-            previous = self._snapshot
+            previous = self.current(name)
             target = path if path is not None else previous.path
             number = previous.generation + 1 if generation is None else generation
             try:
-                snapshot = open_snapshot(target, number)
+                snapshot = open_snapshot(target, number, previous.name)
             except EmbedrecError:
                 log.warning("reload of %s refused; still serving %s", target, previous.path)
                 raise
-            self._snapshot = snapshot
+            self._snapshots = {**self._snapshots, snapshot.name: snapshot}
         log.info(
             "now serving %s (generation %d, %d vectors, loaded in %.2f s)",
             snapshot.path,
@@ -164,7 +218,8 @@ class ServiceState:
     def adopt(self, snapshot: IndexSnapshot) -> IndexSnapshot:
         """Make an already loaded ``snapshot`` current; returns the previous one."""
         with self._reload_lock:
-            previous, self._snapshot = self._snapshot, snapshot
+            previous = self.current(snapshot.name)
+            self._snapshots = {**self._snapshots, snapshot.name: snapshot}
         for callback in self.on_swap:
             callback(snapshot, previous)
         return previous

@@ -16,6 +16,7 @@ class NeighborsAnswer(BaseModel):
     word: str
     k: int
     metric: str
+    index: str | None = Field(default=None, description="The name of the index that answered.")
     neighbors: list[Scored]
 
 
@@ -32,6 +33,9 @@ class NeighborsBatchRequest(BaseModel):
         default=None, description="Raw query vectors, each of the index's dimension."
     )
     k: int = Field(default=10, ge=1, description="Neighbours per query.")
+    index: str | None = Field(
+        default=None, min_length=1, max_length=64, description="The index to ask (by name)."
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> NeighborsBatchRequest:
@@ -47,10 +51,24 @@ class QueryNeighbors(BaseModel):
     neighbors: list[Scored]
 
 
+class QueryUnknownWord(BaseModel):
+    """One item of a batch whose word is not in the vocabulary: the same fields as the 404
+    of ``GET /v1/neighbors``, and no neighbours. The other items are answered."""
+
+    query: str
+    error: Literal["unknown_word"]
+    detail: str
+    word: str
+    suggestion: str | None
+    vocab_size: int
+    neighbors: list[Scored] = Field(default_factory=list, description="Always empty.")
+
+
 class NeighborsBatchAnswer(BaseModel):
     k: int
     metric: str
-    results: list[QueryNeighbors]
+    index: str | None = Field(default=None, description="The name of the index that answered.")
+    results: list[QueryUnknownWord | QueryNeighbors]
 
 
 class AnalogyAnswer(BaseModel):
@@ -60,12 +78,14 @@ class AnalogyAnswer(BaseModel):
     k: int
     method: str
     metric: str
+    index: str | None = Field(default=None, description="The name of the index that answered.")
     answers: list[Scored]
 
 
 class VectorAnswer(BaseModel):
     word: str
     dim: int
+    index: str | None = Field(default=None, description="The name of the index that answered.")
     vector: list[float]
 
 
@@ -82,12 +102,14 @@ class MapAnswer(BaseModel):
     k: int
     metric: str
     explained_variance: list[float] = Field(description="Share of variance of PC1 and PC2.")
+    index: str | None = Field(default=None, description="The name of the index that answered.")
     points: list[MapPoint]
 
 
 class IndexInfo(BaseModel):
     model_config = ConfigDict(extra="allow")
 
+    name: str
     path: str
     kind: str
     factory: str
@@ -106,20 +128,57 @@ class HealthAnswer(BaseModel):
     version: str
     pid: int
     uptime_seconds: float
-    index: IndexInfo
+    index: IndexInfo = Field(description="The default index.")
+    default_index: str
+    indexes: dict[str, IndexInfo] = Field(description="Every served index, by name.")
     settings: dict[str, Any]
+
+
+class ProbeAnswer(BaseModel):
+    """What a probe without the token learns: the status alone."""
+
+    status: Literal["ok"]
+
+
+class ReadyAnswer(BaseModel):
+    status: Literal["ready", "not_ready"]
+    indexes: dict[str, dict[str, float]] | None = Field(
+        default=None, description="With the token: each index's probe search time (ms)."
+    )
+    error: str | None = None
+    detail: str | None = None
 
 
 class ReloadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    name: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Which index (default: default)."
+    )
     index: str | None = Field(
         default=None, description="Index directory to serve; default: reload the current one."
     )
 
 
+class RankerReloadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ranker: str | None = Field(
+        default=None, description="Ranker model directory; default: reload the current one."
+    )
+
+
+class RankerReloadAnswer(BaseModel):
+    status: Literal["reloaded"]
+    ranker: dict[str, Any]
+    previous: dict[str, Any]
+    workers: dict[str, Any]
+    seconds: float
+
+
 class ReloadAnswer(BaseModel):
     status: Literal["reloaded"]
+    name: str
     index: IndexInfo
     previous: IndexInfo
     workers: dict[str, Any]

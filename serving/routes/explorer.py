@@ -2,8 +2,10 @@
 2-D map, in plain HTML, CSS and JavaScript served from this package (``serving/static/``).
 
 Nothing is fetched from elsewhere: the page's Content-Security-Policy allows only this
-origin, and its scripts call the JSON API (``/healthz``, ``/v1/neighbors``, ``/v1/analogy``,
-``/v1/map``) on the same origin.
+origin, and its scripts call the JSON API (``/v1/indexes``, ``/v1/neighbors``,
+``/v1/analogy``, ``/v1/map``) on the same origin. The page shows the index's name, never the
+server's path. What it shows lives in the URL (``/?word=shark&k=10``, ``/?a=..&b=..&c=..``,
+``&index=NAME``): links open with that search done, Back/Forward step through searches.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
-"""Operations endpoints: ``/healthz``, ``/metrics`` (Prometheus) and ``/admin/reload``."""
+"""Operations endpoints: ``/metrics`` (Prometheus), ``/admin/reload`` (one index, by name)
+and ``/admin/reload-ranker``. The probes (``/healthz``, ``/readyz``) are in
+`embedrec.serving.routes.probes`."""
 
 from __future__ import annotations
 
-import importlib.metadata
-import os
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
@@ -14,35 +13,24 @@ from embedrec.serving.reloader import Reloader
 from embedrec.serving.routes.api_models import (
     ERRORS,
     ErrorAnswer,
-    HealthAnswer,
+    RankerReloadAnswer,
+    RankerReloadRequest,
     ReloadAnswer,
     ReloadRequest,
 )
 from embedrec.serving.state import ServiceState
 
 OptionalReload = Annotated[ReloadRequest | None, Body()]
+OptionalRankerReload = Annotated[RankerReloadRequest | None, Body()]
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    403: {"model": ErrorAnswer, "description": "The service runs without a token"},
+    422: {"model": ErrorAnswer, "description": "The new index or ranker does not load"},
+}
 
 
 def build_ops_router(state: ServiceState, metrics: ServiceMetrics, reloader: Reloader) -> APIRouter:
     router = APIRouter()
-    try:
-        version = importlib.metadata.version("embedrec")
-    except importlib.metadata.PackageNotFoundError:
-        version = "unknown"
-
-    @router.get("/healthz", response_model=HealthAnswer, tags=["operations"])
-    async def healthz() -> dict[str, Any]:
-        """Liveness and what is served: the index (kind, size, recall@10, generation)."""
-        settings = state.config.public_dict()
-        settings.pop("control_dir", None)
-        return {
-            "status": "ok",
-            "version": version,
-            "pid": os.getpid(),
-            "uptime_seconds": round(time.time() - state.started_at, 3),
-            "index": state.current().describe(),
-            "settings": settings,
-        }
 
     @router.get(
         "/metrics",
@@ -55,19 +43,26 @@ def build_ops_router(state: ServiceState, metrics: ServiceMetrics, reloader: Rel
         return Response(metrics.render(), media_type=metrics.content_type)
 
     @router.post(
-        "/admin/reload",
-        response_model=ReloadAnswer,
-        tags=["admin"],
-        responses={
-            **ERRORS,
-            403: {"model": ErrorAnswer, "description": "The service runs without a token"},
-            422: {"model": ErrorAnswer, "description": "The new index does not load"},
-        },
+        "/admin/reload", response_model=ReloadAnswer, tags=["admin"], responses=ADMIN_ERRORS
     )
     async def reload(request: OptionalReload = None) -> dict[str, Any]:
-        """Serve another index directory (or reload the current one) without dropping a
-        request: the new index loads beside the old, then replaces it in every worker. A
-        broken index is refused (422) and the old one keeps serving."""
-        return await reloader.reload(None if request is None else request.index)
+        """Serve another index directory as index ``name`` (default: the default index), or
+        reload its current one, without dropping a request: the new index loads beside the
+        old, then replaces it in every worker. A broken index is refused (422) and the old one
+        keeps serving; the other indexes are untouched."""
+        if request is None:
+            return await reloader.reload(None)
+        return await reloader.reload(request.index, request.name)
+
+    @router.post(
+        "/admin/reload-ranker",
+        response_model=RankerReloadAnswer,
+        tags=["admin"],
+        responses=ADMIN_ERRORS,
+    )
+    async def reload_ranker(request: OptionalRankerReload = None) -> dict[str, Any]:
+        """Load the click ranker from another model directory (or its current one again)
+        beside the old one and swap it in every worker; a broken one is refused (422)."""
+        return await reloader.reload_ranker(None if request is None else request.ranker)
 
     return router

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query
 
 from embedrec.core.errors import ConfigError
 from embedrec.indexes.word_index import ScoredWord, WordIndex
+from embedrec.serving.batch_items import words_item_by_item
 from embedrec.serving.errors import PayloadTooLargeError
 from embedrec.serving.metrics import ServiceMetrics
 from embedrec.serving.projection import pca_2d
@@ -33,6 +34,10 @@ MAX_WORD_LENGTH = 256
 MAP_MAX_K = 200
 
 Word = Annotated[str, Query(min_length=1, max_length=MAX_WORD_LENGTH, description="A word.")]
+IndexName = Annotated[
+    str | None,
+    Query(min_length=1, max_length=64, description="The index to ask (default: the default)."),
+]
 
 
 def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRouter:
@@ -46,42 +51,29 @@ def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRoute
     async def neighbors(
         word: Word,
         k: Annotated[int, Query(ge=1, le=max_k, description="How many neighbours.")] = 10,
+        index: IndexName = None,
     ) -> dict[str, Any]:
         """The ``k`` nearest words to ``word`` (the word itself excluded)."""
-        index = state.current().index
-        found = await state.run(index.neighbors, word, k)
-        count.labels("neighbors").inc()
-        return {"word": word, "k": k, "metric": index.metric, "neighbors": _scored(found)}
+        snapshot = state.current(index)
+        found = await state.run(snapshot.index.neighbors, word, k)
+        count.labels("neighbors", snapshot.name).inc()
+        return {
+            "word": word,
+            "k": k,
+            "metric": snapshot.index.metric,
+            "index": snapshot.name,
+            "neighbors": _scored(found),
+        }
 
     @router.post("/neighbors", response_model=NeighborsBatchAnswer)
     async def neighbors_batch(request: NeighborsBatchRequest) -> dict[str, Any]:
-        """Neighbours of many words, or of raw vectors, in one FAISS search."""
-        items: list[Any] = list(request.words or request.vectors or [])
-        if len(items) > max_batch:
-            raise PayloadTooLargeError(
-                f"batch of {len(items)} queries; the limit is {max_batch} (--max-batch)"
-            )
-        if request.k > max_k:
-            raise ConfigError("k", request.k, f"an integer from 1 to {max_k}")
-        index = state.current().index
-        if request.vectors is not None:
-            queries: Any = _vectors(request.vectors, index.dim)
-            labels: list[str | int] = list(range(len(items)))
-        else:
-            for word in items:
-                if not word or len(word) > MAX_WORD_LENGTH:
-                    raise ConfigError("words", word, f"words of 1 to {MAX_WORD_LENGTH} characters")
-            queries, labels = items, items
-        found = await state.run(index.neighbors_batch, queries, request.k)
-        count.labels("neighbors").inc(len(items))
-        return {
-            "k": request.k,
-            "metric": index.metric,
-            "results": [
-                {"query": label, "neighbors": _scored(row)}
-                for label, row in zip(labels, found, strict=True)
-            ],
-        }
+        """Neighbours of many words, or of raw vectors, in one FAISS search. Each item is
+        answered on its own: an unknown word's item is an ``unknown_word`` error."""
+        size = _check_batch(request, max_batch=max_batch, max_k=max_k)
+        snapshot = state.current(request.index)
+        answer = await state.run(_batch, snapshot.index, request)
+        count.labels("neighbors", snapshot.name).inc(size)
+        return {**answer, "index": snapshot.name}
 
     @router.get("/analogy", response_model=AnalogyAnswer)
     async def analogy(
@@ -90,45 +82,87 @@ def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRoute
         c: Word,
         k: Annotated[int, Query(ge=1, le=max_k, description="How many answers.")] = 5,
         method: Literal["3cosadd", "3cosmul"] = "3cosadd",
+        index: IndexName = None,
     ) -> dict[str, Any]:
         """``a`` is to ``b`` as ``c`` is to ? (nearest to b − a + c; inputs excluded)."""
-        index = state.current().index
-        found = await state.run(index.analogy, a, b, c, k, method)
-        count.labels("analogy").inc()
+        snapshot = state.current(index)
+        found = await state.run(snapshot.index.analogy, a, b, c, k, method)
+        count.labels("analogy", snapshot.name).inc()
         return {
             "a": a,
             "b": b,
             "c": c,
             "k": k,
             "method": method,
-            "metric": index.metric,
+            "metric": snapshot.index.metric,
+            "index": snapshot.name,
             "answers": _scored(found),
         }
 
+    _add_vector_routes(router, state, metrics)
+    return router
+
+
+def _add_vector_routes(router: APIRouter, state: ServiceState, metrics: ServiceMetrics) -> None:
+    """``/v1/vector`` and ``/v1/map`` (what the explorer draws)."""
+    max_k = state.config.max_k
+    count = metrics.queries
+
     @router.get("/vector", response_model=VectorAnswer)
-    async def vector(word: Word) -> dict[str, Any]:
+    async def vector(word: Word, index: IndexName = None) -> dict[str, Any]:
         """The stored vector of ``word`` (unit length for the cosine metric)."""
-        index = state.current().index
-        values = index.vector(word)
-        count.labels("vector").inc()
-        return {"word": word, "dim": index.dim, "vector": values.tolist()}
+        snapshot = state.current(index)
+        values = snapshot.index.vector(word)
+        count.labels("vector", snapshot.name).inc()
+        return {
+            "word": word,
+            "dim": snapshot.index.dim,
+            "index": snapshot.name,
+            "vector": values.tolist(),
+        }
 
     @router.get("/map", response_model=MapAnswer)
     async def word_map(
         word: Word,
         k: Annotated[int, Query(ge=1, le=min(max_k, MAP_MAX_K), description="Neighbours.")] = 20,
+        index: IndexName = None,
     ) -> dict[str, Any]:
         """2-D PCA coordinates of ``word`` and its ``k`` nearest neighbours."""
-        index = state.current().index
-        answer = await state.run(_map, index, word, k)
-        count.labels("map").inc()
-        return answer
-
-    return router
+        snapshot = state.current(index)
+        answer = await state.run(_map, snapshot.index, word, k)
+        count.labels("map", snapshot.name).inc()
+        return {**answer, "index": snapshot.name}
 
 
 def _scored(items: list[ScoredWord]) -> list[dict[str, Any]]:
     return [{"token": item.token, "score": item.score} for item in items]
+
+
+def _check_batch(request: NeighborsBatchRequest, *, max_batch: int, max_k: int) -> int:
+    """The batch's size, after the checks that fail the whole request."""
+    size = len(request.words or request.vectors or [])
+    if size > max_batch:
+        raise PayloadTooLargeError(
+            f"batch of {size} queries; the limit is {max_batch} (--max-batch)"
+        )
+    if request.k > max_k:
+        raise ConfigError("k", request.k, f"an integer from 1 to {max_k}")
+    for word in request.words or []:
+        if not word or len(word) > MAX_WORD_LENGTH:
+            raise ConfigError("words", word, f"words of 1 to {MAX_WORD_LENGTH} characters")
+    return size
+
+
+def _batch(index: WordIndex, request: NeighborsBatchRequest) -> dict[str, Any]:
+    """The answer of ``POST /v1/neighbors`` (blocking: runs in the search pool)."""
+    if request.words is not None:
+        return words_item_by_item(index, list(request.words), request.k)
+    found = index.neighbors_batch(_vectors(request.vectors or [], index.dim), request.k)
+    return {
+        "k": request.k,
+        "metric": index.metric,
+        "results": [{"query": i, "neighbors": _scored(row)} for i, row in enumerate(found)],
+    }
 
 
 def _vectors(rows: list[list[float]], dim: int) -> np.ndarray:

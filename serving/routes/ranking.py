@@ -6,10 +6,10 @@ before it binds.
 
 * ``POST /v1/rank {"query": "cheap flights", "docs": ["d17", "d3"], "features": {...}}``
   scores the given docs: P(click | examined), position-free, highest first. Docs the model
-  does not know are listed in ``unknown_docs`` (not scored); when none is known, 404
-  ``unknown_doc``. ``?explain=true`` adds each feature group's contribution to every
-  logit (`embedrec.engine.ranker.explain`: logit − logit with that group unknown) and the q·v
-  retrieval term.
+  does not know are listed in ``unknown_docs`` (not scored), even when none is known (200,
+  no results: the batch is answered doc by doc). ``?explain=true`` adds each feature
+  group's contribution to every logit (`embedrec.engine.ranker.explain`: logit − logit with that
+  group unknown) and the q·v retrieval term.
 * ``GET /v1/recommend?query=cheap+flights&k=10`` retrieves ``candidates`` docs (default
   100) by inner product of the query vector with the exported doc vectors (FAISS), then
   orders them with the full ranker and returns the top ``k``. Any other query parameter
@@ -29,6 +29,7 @@ model directory is read-only.
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 import fcntl
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,7 +41,7 @@ from embedrec.core.errors import ArtifactError, ConfigError, EmbedrecError
 from embedrec.engine.errors import EngineError
 from embedrec.engine.ranker.export import export_doc_embeddings
 from embedrec.engine.ranker.files import DOC_EMBEDDINGS_DIR, DOC_INDEX_DIR
-from embedrec.engine.ranker.inference import Ranker, RankResult
+from embedrec.engine.ranker.inference import Ranker, RankResult, UnknownDocsError
 from embedrec.engine.skipgram.files import EMBEDDINGS_FILE
 from embedrec.indexes.word_index import WordIndex
 from embedrec.serving.errors import PayloadTooLargeError
@@ -99,7 +100,20 @@ class RankingService:
         return cls(ranker, doc_index)
 
     def rank(self, request: RankRequest, explain: bool) -> dict[str, Any]:
-        result = self.ranker.rank(request.query, request.docs, request.features, explain=explain)
+        """Scores of the known docs; unknown ones listed. A batch answered doc by doc: when
+        no doc is known, the answer lists them all (200), as for a words batch."""
+        try:
+            result = self.ranker.rank(
+                request.query, request.docs, request.features, explain=explain
+            )
+        except UnknownDocsError as exc:
+            unknown_words = self.ranker.encode_query(request.query).unknown
+            return {
+                "query": request.query,
+                "results": [],
+                "unknown_words": unknown_words,
+                "unknown_docs": exc.docs,
+            }
         return _answer(result, explain)
 
     def recommend(
@@ -179,21 +193,29 @@ def _open_doc_index(model_dir: Path) -> WordIndex:
     return load_index(index_dir)
 
 
-def build_ranking_router(state: Any) -> APIRouter:
-    """The ranking endpoints for ``state.config.ranker`` (see `embedrec.serving.app`)."""
+def build_ranking_router(state: Any, slot: Any = None) -> APIRouter:
+    """The ranking endpoints for ``state.config.ranker`` (see `embedrec.serving.app`), or over
+    ``slot`` (a `embedrec.serving.ranker_slot.RankerSlot`, which ``/admin/reload-ranker`` swaps)."""
     path = state.config.ranker
     if not path:
         raise ConfigError("ranker", path, "a ranker model directory (embedrec train ranker)")
-    service = RankingService.open(path)
+    source = slot.current if slot is not None else RankingService.open(path)
     return ranking_router(
-        service, run=state.run, max_k=state.config.max_k, max_batch=state.config.max_batch
+        source, run=state.run, max_k=state.config.max_k, max_batch=state.config.max_batch
     )
 
 
-def ranking_router(service: RankingService, *, run: Any, max_k: int, max_batch: int) -> APIRouter:
-    """The routes over a loaded `RankingService`; ``run(func, *args)`` awaits blocking work."""
+def ranking_router(
+    service: "RankingService | Callable[[], RankingService]",
+    *,
+    run: Any,
+    max_k: int,
+    max_batch: int,
+) -> APIRouter:
+    """The routes over a loaded `RankingService`, or a callable giving the current one (read
+    once per request); ``run(func, *args)`` awaits blocking work."""
     router = APIRouter(prefix="/v1", tags=["ranking"], responses=ERRORS)
-    features = set(service.ranker.spec.sparse) | set(service.ranker.spec.dense)
+    current = service if callable(service) else (lambda: service)
 
     @router.post("/rank", response_model=RankAnswer, response_model_exclude_none=True)
     async def rank(
@@ -205,7 +227,7 @@ def ranking_router(service: RankingService, *, run: Any, max_k: int, max_batch: 
             raise PayloadTooLargeError(
                 f"{len(body.docs)} docs to rank; the limit is {max_batch} (--max-batch)"
             )
-        answer: dict[str, Any] = await run(service.rank, body, explain)
+        answer: dict[str, Any] = await run(current().rank, body, explain)
         return answer
 
     @router.get("/recommend", response_model=RecommendAnswer, response_model_exclude_none=True)
@@ -222,6 +244,8 @@ def ranking_router(service: RankingService, *, run: Any, max_k: int, max_batch: 
 
         Other query parameters naming a model feature are context (``&device=mobile``).
         """
+        ranking = current()
+        features = set(ranking.ranker.spec.sparse) | set(ranking.ranker.spec.dense)
         context: dict[str, Any] = {}
         for name, value in request.query_params.items():
             if name in _RESERVED_PARAMS:
@@ -231,7 +255,7 @@ def ranking_router(service: RankingService, *, run: Any, max_k: int, max_batch: 
                 raise ConfigError(name, value, f"a feature of this ranker ({expected})")
             context[name] = value
         answer: dict[str, Any] = await run(
-            service.recommend, query, k, candidates, context, explain
+            ranking.recommend, query, k, candidates, context, explain
         )
         return answer
 

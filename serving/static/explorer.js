@@ -1,13 +1,18 @@
 // embedrec explorer: plain JavaScript over the service's JSON API on the same origin.
 // Neighbours (/v1/neighbors), a 2-D PCA map of them (/v1/map, drawn on a <canvas>) and
-// analogies (/v1/analogy). The word searched is kept in the URL (#word=...), so a view can
-// be linked and reloaded.
+// analogies (/v1/analogy). What is shown lives in the URL's query (?word=shark&k=10,
+// ?a=italy&b=rome&c=germany, &index=NAME): a link opens with that search done, each new
+// search is a history entry (pushState), and Back/Forward restore it (popstate).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+const STATE_KEYS = ["word", "k", "a", "b", "c", "method", "index"];
+let chosenIndex = null; // the index= of every query; null: the service's default
 
 async function getJson(path, params) {
-  const url = path + "?" + new URLSearchParams(params).toString();
+  const query = Object.assign({}, params);
+  if (chosenIndex) query.index = chosenIndex;
+  const url = path + "?" + new URLSearchParams(query).toString();
   const response = await fetch(url, { headers: { Accept: "application/json" } });
   let body = null;
   try {
@@ -44,27 +49,86 @@ function wordLink(token, onClick) {
   return link;
 }
 
-async function describeIndex() {
+// The header names the index (never the server's path: /v1/indexes gives paths only to
+// requests carrying the token, and the page does not show them even then).
+let servedIndexes = [];
+
+async function loadIndexes() {
   try {
-    const health = await getJson("healthz", {});
-    const index = health.index;
-    const recall = index.exact ? "exact" : "recall@10 " + Number(index.recall_at_10).toFixed(3);
-    const shards = index.shards > 1 ? " · " + index.shards + " shards" : "";
-    $("index-info").textContent =
-      index.vectors.toLocaleString("en") + " words × " + index.dim + " · " + index.factory +
-      " (" + index.kind + ", " + recall + ") · " + index.metric + shards + " · " + index.path;
-    $("score-label").textContent = index.metric === "l2" ? "distance" : "score";
+    const answer = await getJson("v1/indexes", {});
+    servedIndexes = answer.indexes;
+    const select = $("index");
+    select.replaceChildren();
+    for (const item of answer.indexes) {
+      const option = document.createElement("option");
+      option.value = item.name;
+      option.textContent = item.name + (item.default ? " (default)" : "");
+      select.appendChild(option);
+    }
+    $("index-choice").hidden = answer.indexes.length < 2;
+    select.value = chosenIndex || answer.default;
+    describeIndex();
   } catch (error) {
     $("index-info").textContent = "cannot describe the index: " + error.message;
   }
 }
 
-async function search(word) {
+function describeIndex() {
+  const name = chosenIndex || $("index").value;
+  const index = servedIndexes.find((i) => i.name === name) || servedIndexes[0];
+  if (!index) return;
+  const recall = index.exact ? "exact" : "recall@10 " + Number(index.recall_at_10).toFixed(3);
+  const shards = index.shards > 1 ? " · " + index.shards + " shards" : "";
+  $("index-info").textContent =
+    index.name + " · " + index.vectors.toLocaleString("en") + " words × " + index.dim + " · " +
+    index.factory + " (" + index.kind + ", " + recall + ") · " + index.metric + shards;
+  $("score-label").textContent = index.metric === "l2" ? "distance" : "score";
+}
+
+// The page's state <-> the URL's query string.
+function currentState() {
+  const state = {};
+  const params = new URLSearchParams(location.search);
+  // Links of earlier versions put the word in the fragment (#word=...).
+  const legacy = new URLSearchParams(location.hash.slice(1));
+  for (const key of STATE_KEYS) {
+    const value = params.get(key) || legacy.get(key);
+    if (value) state[key] = value;
+  }
+  return state;
+}
+
+function remember(state) {
+  if (chosenIndex) state.index = chosenIndex;
+  const query = "?" + new URLSearchParams(state).toString();
+  if (query !== location.search || location.hash) {
+    history.pushState(state, "", query);
+  }
+}
+
+async function restore(state) {
+  chosenIndex = state.index || null;
+  if (servedIndexes.length) {
+    $("index").value = chosenIndex || $("index").value;
+    describeIndex();
+  }
+  if (state.k) $("k").value = state.k;
+  if (state.a && state.b && state.c) {
+    $("analogy-a").value = state.a;
+    $("analogy-b").value = state.b;
+    $("analogy-c").value = state.c;
+    if (state.method) $("analogy-method").value = state.method;
+    await solveAnalogy(null, { remember: false });
+  }
+  if (state.word) await search(state.word, { remember: false });
+}
+
+async function search(word, options) {
   word = word.trim();
   if (!word) return;
   $("word").value = word;
   const k = Math.max(1, Math.min(200, parseInt($("k").value, 10) || 10));
-  history.replaceState(null, "", "#word=" + encodeURIComponent(word));
+  if (!options || options.remember !== false) remember({ word: word, k: String(k) });
   const errorBox = $("search-error");
   errorBox.hidden = true;
   errorBox.textContent = "";
@@ -149,16 +213,40 @@ function drawMap(answer) {
   }
   ctx.font = "13px system-ui, sans-serif";
   ctx.textBaseline = "middle";
-  for (const p of answer.points) {
+  const dots = answer.points.map((p) => {
     const [x, y] = at(p);
-    const isQuery = p.role === "query";
-    ctx.fillStyle = isQuery ? "#d1242f" : "#1f6feb";
+    return { p: p, x: x, y: y, r: p.role === "query" ? 7 : 5 };
+  });
+  for (const dot of dots) {
+    ctx.fillStyle = dot.p.role === "query" ? "#d1242f" : "#1f6feb";
     ctx.beginPath();
-    ctx.arc(x, y, isQuery ? 7 : 5, 0, 2 * Math.PI);
+    ctx.arc(dot.x, dot.y, dot.r, 0, 2 * Math.PI);
     ctx.fill();
-    ctx.fillStyle = isQuery ? "#d1242f" : "#1d2330";
-    ctx.fillText(p.token, x + 9, y);
   }
+  const labels = placeLabels(ctx, dots, width, height);
+  canvas.dataset.dots = JSON.stringify(dots.map((d) => ({
+    token: d.p.token, x: d.x, y: d.y, w: Math.ceil(ctx.measureText(d.p.token).width),
+  })));
+  for (const label of labels) {
+    const isQuery = label.dot.p.role === "query";
+    ctx.fillStyle = isQuery ? "#d1242f" : "#1d2330";
+    if (label.leader) {
+      ctx.strokeStyle = "rgba(29, 35, 48, 0.35)";
+      ctx.beginPath();
+      ctx.moveTo(label.dot.x, label.dot.y);
+      ctx.lineTo(label.box.x + (label.box.x > label.dot.x ? 0 : label.box.w), label.box.y + label.box.h / 2);
+      ctx.stroke();
+    }
+    ctx.fillText(label.dot.p.token, label.box.x + 1, label.box.y + label.box.h / 2);
+  }
+  // For the browser tests: where each label went, and which words had no room for one.
+  canvas.dataset.labels = JSON.stringify(
+    labels.map((l) => ({ token: l.dot.p.token, x: l.box.x, y: l.box.y, w: l.box.w, h: l.box.h }))
+  );
+  canvas.dataset.unlabelled = String(dots.length - labels.length);
+  canvas.title = dots.length > labels.length
+    ? "unlabelled (no room): " + dots.filter((d) => !labels.some((l) => l.dot === d)).map((d) => d.p.token).join(", ")
+    : "";
   canvas.dataset.points = String(answer.points.length);
   const [pc1, pc2] = answer.explained_variance.map((v) => Math.round(v * 100));
   $("map-caption").textContent =
@@ -166,15 +254,54 @@ function drawMap(answer) {
     "% + PC2 " + pc2 + "% of their variance.";
 }
 
-async function solveAnalogy(event) {
+// Greedy label placement: the query first, then neighbours by score; each label takes the
+// first of a few spots around its dot (right, left, above, below, then further out with a
+// leader line) whose box overlaps no label placed before, no other dot and stays inside
+// the canvas. A label with no free spot is left out (its word is in the table and the
+// canvas's tooltip) rather than printed over another.
+function placeLabels(ctx, dots, width, height) {
+  const order = dots.slice().sort((d, e) => {
+    if (d.p.role === "query") return -1;
+    if (e.p.role === "query") return 1;
+    return (e.p.score || 0) - (d.p.score || 0);
+  });
+  const placed = [];
+  const h = 15;
+  const overlaps = (a, b) =>
+    a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  const hitsDot = (box, own) =>
+    dots.some((d) => d !== own && d.x + d.r > box.x && d.x - d.r < box.x + box.w &&
+      d.y + d.r > box.y && d.y - d.r < box.y + box.h);
+  for (const dot of order) {
+    const w = Math.ceil(ctx.measureText(dot.p.token).width) + 2;
+    const gap = dot.r + 3;
+    const spots = [
+      [gap, -h / 2], [-gap - w, -h / 2], [-w / 2, -gap - h], [-w / 2, gap],
+      [gap, -h - 2], [gap, 2], [-gap - w, -h - 2], [-gap - w, 2],
+      [gap + 14, -h / 2 - 16], [gap + 14, -h / 2 + 16], [-gap - w - 14, -h / 2 - 16],
+      [-gap - w - 14, -h / 2 + 16], [-w / 2, -gap - h - 16], [-w / 2, gap + 16],
+    ];
+    for (let i = 0; i < spots.length; i++) {
+      const box = { x: dot.x + spots[i][0], y: dot.y + spots[i][1], w: w, h: h };
+      if (box.x < 2 || box.y < 2 || box.x + w > width - 2 || box.y + h > height - 2) continue;
+      if (placed.some((l) => overlaps(l.box, box)) || hitsDot(box, dot)) continue;
+      placed.push({ dot: dot, box: box, leader: i >= 8 });
+      break;
+    }
+  }
+  return placed;
+}
+
+async function solveAnalogy(event, options) {
   if (event) event.preventDefault();
   const params = {
     a: $("analogy-a").value.trim(),
     b: $("analogy-b").value.trim(),
     c: $("analogy-c").value.trim(),
     method: $("analogy-method").value,
-    k: 5,
   };
+  if (!options || options.remember !== false) remember(Object.assign({}, params));
+  params.k = 5;
   const errorBox = $("analogy-error");
   const list = $("analogy-answers");
   errorBox.hidden = true;
@@ -193,13 +320,21 @@ async function solveAnalogy(event) {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  describeIndex();
+document.addEventListener("DOMContentLoaded", async () => {
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
     search($("word").value);
   });
   $("analogy-form").addEventListener("submit", solveAnalogy);
-  const linked = new URLSearchParams(location.hash.slice(1)).get("word");
-  if (linked) search(linked);
+  $("index").addEventListener("change", () => {
+    chosenIndex = $("index").value;
+    describeIndex();
+    if ($("word").value.trim()) search($("word").value);
+  });
+  window.addEventListener("popstate", () => restore(currentState()));
+  const state = currentState();
+  chosenIndex = state.index || null;
+  await loadIndexes();
+  await restore(state);
+  document.body.dataset.ready = "1";
 });

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,3 +81,45 @@ def shared_server(planted: Planted) -> Iterator[LiveServer]:
 def http(shared_server: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=shared_server.url, timeout=10) as client:
         yield client
+
+
+# The browser tests (-m browser): Debian's chromium driven by Playwright for Python.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_context(tmp_path):
+    """``browser_context(**options)`` → a Playwright context on a fresh profile."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (apt-get install -y chromium chromium-driver)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright for Python is not installed"
+    )
+    with sync_api.sync_playwright() as playwright:
+        contexts = []
+
+        def open_context(**options):
+            profile = tmp_path / f"profile-{len(contexts)}"
+            context = playwright.chromium.launch_persistent_context(
+                str(profile),
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1100, "height": 900},
+                **options,
+            )
+            contexts.append(context)
+            return context
+
+        yield open_context
+        for context in contexts:
+            context.close()

@@ -75,8 +75,10 @@ def test_rank_explain_returns_each_group_contribution(client, ranker, query):
 
 
 def test_rank_errors_are_json_not_500(client, ranker):
+    # Answered doc by doc: no known doc is not an error of the request.
     unknown = client.post("/v1/rank", json={"query": "x", "docs": ["nope1", "nope2"]})
-    assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_doc"
+    assert unknown.status_code == 200, unknown.text
+    assert unknown.json()["results"] == [] and unknown.json()["unknown_docs"] == ["nope1", "nope2"]
     bad = client.post(
         "/v1/rank",
         json={"query": "x", "docs": ranker.catalog.docs[:1], "features": {"colour": "red"}},
@@ -135,3 +137,30 @@ def test_doc_index_is_built_once_in_the_model_directory(client, world):
     manifest = read_manifest(world.model / "doc_index")
     assert manifest["kind"] == "index" and manifest["metric"] == "ip"
     assert manifest["counts"]["vectors"] == len(Ranker.load(world.model).catalog)
+
+
+def test_ranker_reloads_beside_the_old_one(world, start_server, ranker, query, tmp_path):
+    import shutil
+
+    token = "ranker-token"
+    auth = {"authorization": f"Bearer {token}"}
+    server = start_server(world.model / "doc_embeddings", ranker=str(world.model), token=token)
+    copy = tmp_path / "ranker-copy"
+    shutil.copytree(world.model, copy)
+    docs = ranker.catalog.docs[:4]
+    expected = [r.score for r in ranker.rank(query, docs).results]
+    with httpx.Client(base_url=server.url, headers=auth, timeout=60) as session:
+        answer = session.post("/admin/reload-ranker", json={"ranker": str(copy)})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["ranker"] == {"path": str(copy.resolve()), "generation": 1}
+        assert body["previous"]["path"] == str(world.model.resolve())
+        assert body["workers"]["complete"] is True
+        ranked = session.post("/v1/rank", json={"query": query, "docs": docs}).json()
+        assert [r["score"] for r in ranked["results"]] == pytest.approx(expected, rel=1e-6)
+        refused = session.post("/admin/reload-ranker", json={"ranker": str(tmp_path / "none")})
+        assert refused.status_code == 422 and refused.json()["error"] == "invalid_ranker"
+        assert "still ranking with" in refused.json()["detail"]
+        assert session.post("/v1/rank", json={"query": query, "docs": docs}).status_code == 200
+        again = session.post("/admin/reload-ranker").json()  # the current directory again
+        assert again["ranker"] == {"path": str(copy.resolve()), "generation": 2}

@@ -96,7 +96,8 @@ def test_healthz_reports_index_kind_and_recall(http, planted):
     body = http.get("/healthz").json()
     assert body["status"] == "ok"
     index = body["index"]
-    assert index["path"] == str(planted.index_a.resolve())
+    assert index["path"] == str(planted.index_a.resolve()) and index["name"] == "index-a"
+    assert body["default_index"] == "index-a" and list(body["indexes"]) == ["index-a"]
     assert index["kind"] == "flat" and index["exact"] is True and index["recall_at_10"] == 1.0
     assert index["vectors"] == 132 and index["dim"] == 32 and index["generation"] == 0
     assert body["settings"]["host"] == "127.0.0.1" and body["settings"]["token"] is None
@@ -116,9 +117,11 @@ def test_metrics_count_requests_and_describe_the_index(http):
     assert samples['embedrec_http_requests_total{method="GET",route="/v1/neighbors",status="404"}']
     bucket = 'embedrec_http_request_duration_seconds_count{method="GET",route="/v1/neighbors"}'
     assert samples[bucket] >= 4
-    assert samples['embedrec_queries_total{endpoint="neighbors"}'] >= 5
-    assert samples["embedrec_index_vectors"] == 132 and samples["embedrec_index_dim"] == 32
-    assert samples["embedrec_index_recall_at_10"] == 1.0
+    # Labelled by index: a bare directory is named after its folder.
+    assert samples['embedrec_queries_total{endpoint="neighbors",index="index-a"}'] >= 5
+    assert samples['embedrec_index_vectors{index="index-a"}'] == 132
+    assert samples['embedrec_index_dim{index="index-a"}'] == 32
+    assert samples['embedrec_index_recall_at_10{index="index-a"}'] == 1.0
     assert any(k.startswith("embedrec_index_info{") and 'kind="flat"' in k for k in samples)
     assert any(k.startswith("embedrec_build_info{") for k in samples)
     # Unknown paths share one label instead of one per path.

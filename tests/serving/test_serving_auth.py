@@ -6,9 +6,10 @@ import httpx
 import pytest
 
 TOKEN = "t0ken-for-tests"
+# Every endpoint but the probes (/healthz, /readyz: tests/serving/test_serving_probes.py).
 PATHS = [
-    ("GET", "/healthz"),
     ("GET", "/metrics"),
+    ("GET", "/v1/indexes"),
     ("GET", "/v1/neighbors?word=capital1"),
     ("POST", "/v1/neighbors"),
     ("GET", "/v1/analogy?a=country1&b=capital1&c=country2"),

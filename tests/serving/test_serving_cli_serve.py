@@ -162,7 +162,7 @@ def test_two_workers_all_reload_and_metrics_are_summed(launch, planted):
         )
         >= 10
     )
-    assert _sample(metrics, "embedrec_index_generation") == 2
+    assert _sample(metrics, 'embedrec_index_generation{index="index-a"}') == 2
     _assert_graceful(server)
     assert server.stderr_path.read_text().count("Finished server process") == 2
 
@@ -178,3 +178,145 @@ def _sample(text: str, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.rsplit(" ", 1)[1])
     raise AssertionError(f"{name} not in metrics:\n{text}")
+
+
+def _stripping_proxy(backend: str, prefix: str):
+    """A reverse proxy (ASGI) serving ``backend`` under ``prefix``, as nginx's
+    ``location /embed/ { proxy_pass http://backend/; }`` does: it strips the prefix and adds
+    X-Forwarded-For / -Proto."""
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if not path.startswith(prefix + "/"):
+            await send({"type": "http.response.start", "status": 404, "headers": []})
+            await send({"type": "http.response.body", "body": b"outside the prefix"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = [(k, v) for k, v in scope["headers"] if k not in (b"host", b"content-length")]
+        headers += [(b"x-forwarded-for", b"203.0.113.7"), (b"x-forwarded-proto", b"https")]
+        query = scope["query_string"].decode()
+        url = backend + path[len(prefix) :] + (f"?{query}" if query else "")
+        async with httpx.AsyncClient() as client:
+            answer = await client.request(scope["method"], url, headers=headers, content=body)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": answer.status_code,
+                "headers": [
+                    (k.encode(), v.encode())
+                    for k, v in answer.headers.items()
+                    if k not in ("content-length", "transfer-encoding", "content-encoding")
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer.content})
+
+    return app
+
+
+def test_named_indexes_behind_a_proxy_under_a_prefix(launch, planted, tmp_path):
+    from serving_fixtures import live_server
+
+    live_a, live_b = tmp_path / "live-a", tmp_path / "live-b"
+    shutil.copytree(planted.index_a, live_a)
+    shutil.copytree(planted.index_b, live_b)
+    server = launch(
+        f"a={live_a}",
+        f"b={live_b}",
+        "--default-index",
+        "b",
+        "--proxy-headers",
+        "--forwarded-allow-ips",
+        "127.0.0.1",
+        "--root-path",
+        "/embed",
+        "--access-log",
+    )
+    log = server.stderr_path.read_text()
+    assert f"serving a={live_a.resolve()}" in log and f"serving b={live_b.resolve()}" in log
+    with live_server(_stripping_proxy(server.url, "/embed")) as proxy:
+        base = proxy.url + "/embed"
+        with httpx.Client(base_url=base, headers=AUTH, timeout=20) as client:
+            listed = client.get("/v1/indexes").json()
+            assert listed["default"] == "b" and [i["name"] for i in listed["indexes"]] == [
+                "a",
+                "b",
+            ]
+            expected = load_index(planted.index_b).neighbors("capital1", 3)
+            answer = client.get("/v1/neighbors", params={"word": "capital1", "k": 3})
+            assert [n["token"] for n in answer.json()["neighbors"]] == [e.token for e in expected]
+            # The explorer's relative links resolve below the prefix; the API description
+            # names the prefix as its server, and Swagger UI loads it through the proxy.
+            page = client.get("/")
+            assert page.status_code == 200 and 'src="static/explorer.js"' in page.text
+            assert client.get("/static/explorer.js").status_code == 200
+            assert client.get("/openapi.json").json()["servers"] == [{"url": "/embed"}]
+            docs = client.get("/docs").text
+            assert "'/embed/openapi.json'" in docs and "/embed/docs/assets/swagger-ui.css" in docs
+            assert client.get("/docs/assets/swagger-ui.css").status_code == 200
+            # Admin endpoints stay bearer-only below the prefix; probes stay open.
+            basic = httpx.BasicAuth("me", TOKEN)
+            refused = httpx.post(base + "/admin/reload", auth=basic, json={})
+            assert refused.status_code == 401
+            assert httpx.get(base + "/readyz").json() == {"status": "ready"}
+    # uvicorn took the client address from X-Forwarded-For (the proxy is 127.0.0.1).
+    access = server.stderr_path.read_text()
+    assert "203.0.113.7:" in access and '"GET /embed/v1/neighbors?word=capital1&k=3" 200' in (
+        access
+    )
+    # SIGHUP reloads every index from its directory.
+    server.process.send_signal(signal.SIGHUP)
+    _wait_for(
+        lambda: (
+            {n: i["generation"] for n, i in _health(server.url)["indexes"].items()}
+            == {"a": 1, "b": 1}
+        )
+    )
+    _assert_graceful(server)
+
+
+def test_index_arguments_are_checked(run_cli, planted):
+    result = run_cli("serve", f"a={planted.index_a}", f"a={planted.index_b}")
+    assert result.code == 2 and "each index name once" in result.err
+    result = run_cli("serve", f"bad name={planted.index_a}")
+    assert result.code == 2 and "expected 1 to 64 letters" in result.err
+    result = run_cli("serve", str(planted.index_a), "--default-index", "nope")
+    assert result.code == 2 and "default_index: got 'nope'" in result.err
+    result = run_cli("serve", f"a={planted.index_a}", f"b={planted.broken}")
+    assert result.code == 2 and "manifest.json" in result.err
+    result = run_cli("serve", str(planted.index_a), "--root-path", "embed/")
+    assert result.code == 2 and "root_path" in result.err
+
+
+@pytest.mark.multiprocess
+def test_two_workers_reload_one_named_index(launch, planted):
+    server = launch(f"a={planted.index_a}", f"b={planted.index_a}", "--workers", "2")
+
+    def generations(n: int = 16) -> set[tuple[int, int]]:
+        with ThreadPoolExecutor(8) as pool:
+            seen = list(pool.map(lambda _: _health(server.url)["indexes"], range(n)))
+        return {(h["a"]["generation"], h["b"]["generation"]) for h in seen}
+
+    with httpx.Client(base_url=server.url, headers=AUTH, timeout=60) as client:
+        answer = client.post("/admin/reload", json={"name": "b", "index": str(planted.index_b)})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["workers"]["complete"] is True
+        assert generations() == {(0, 1)}
+        expected = load_index(planted.index_b).neighbors("capital1", 3)
+        for _ in range(6):
+            got = client.get(
+                "/v1/neighbors",
+                params={"word": "capital1", "k": 3, "index": "b"},
+                headers={"connection": "close"},
+            ).json()
+            assert [n["token"] for n in got["neighbors"]] == [e.token for e in expected]
+        os.kill(server.process.pid, signal.SIGHUP)  # the supervisor: all indexes, all workers
+        _wait_for(lambda: generations(12) == {(2, 2)})
+    _assert_graceful(server)

@@ -51,3 +51,37 @@ def test_json_round_trip_through_the_environment(monkeypatch):
     with pytest.raises(ConfigError, match=CONFIG_ENV):
         ServeConfig.from_environment()
     assert config.public_dict()["token"] == "<set>"
+
+
+def test_named_indexes_default_and_proxy_settings_round_trip():
+    config = ServeConfig(
+        index="indexes/wiki-hnsw",
+        more_indexes=(("news", "indexes/news"),),
+        default_index="news",
+        proxy_headers=True,
+        forwarded_allow_ips="10.0.0.5",
+        root_path="/embedrec",
+    )
+    assert config.named_indexes() == {"wiki-hnsw": "indexes/wiki-hnsw", "news": "indexes/news"}
+    assert config.default_name == "news"
+    assert ServeConfig.from_json(config.to_json()) == config
+    assert ServeConfig(index="/").named_indexes() == {"default": "/"}
+    assert ServeConfig(index="x", index_name="wiki").default_name == "wiki"
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"index_name": "has space"}, "index_name"),
+        ({"more_indexes": (("x", "elsewhere"),)}, "indexes"),  # "x" twice
+        ({"more_indexes": (("ok", ""),)}, "more_indexes"),
+        ({"default_index": "nope"}, "default_index"),
+        ({"root_path": "embed"}, "root_path"),
+        ({"root_path": "/embed/"}, "root_path"),
+        ({"forwarded_allow_ips": " "}, "forwarded_allow_ips"),
+    ],
+)
+def test_bad_index_and_proxy_settings_name_the_key(settings, key):
+    with pytest.raises(ConfigError) as raised:
+        ServeConfig(index="x", **settings)
+    assert raised.value.key == key

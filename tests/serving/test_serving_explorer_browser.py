@@ -5,53 +5,12 @@ the 2-D map drawn on the canvas, analogies, errors with suggestions, the token."
 from __future__ import annotations
 
 import io
-import shutil
-from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TOKEN = "browser-token"
-
-
-@pytest.fixture
-def browser_context(tmp_path):
-    """``browser_context(**options)`` → a Playwright context on a fresh profile."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (apt-get install -y chromium chromium-driver)")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright for Python is not installed"
-    )
-    with sync_api.sync_playwright() as playwright:
-        contexts = []
-
-        def open_context(**options):
-            profile = tmp_path / f"profile-{len(contexts)}"
-            context = playwright.chromium.launch_persistent_context(
-                str(profile),
-                executable_path=CHROMIUM,
-                headless=True,
-                args=CHROMIUM_ARGS,
-                viewport={"width": 1100, "height": 900},
-                **options,
-            )
-            contexts.append(context)
-            return context
-
-        yield open_context
-        for context in contexts:
-            context.close()
 
 
 def _not_blank(png: bytes) -> tuple[int, float]:
@@ -86,6 +45,8 @@ def test_explorer_search_map_analogy(browser_context, start_server, planted, tmp
     page.wait_for_function("document.getElementById('index-info').textContent.includes('words')")
     info = page.inner_text("#index-info")
     assert "132 words × 32" in info and "Flat" in info and "exact" in info
+    # The index's name, never the server's path.
+    assert info.startswith("index-a") and str(planted.index_a) not in page.content()
 
     page.fill("#word", "capital2")
     page.fill("#k", "5")
@@ -122,7 +83,7 @@ def test_explorer_search_map_analogy(browser_context, start_server, planted, tmp
     clicked = rows.nth(1).locator("a").inner_text()
     rows.nth(1).locator("a").click()
     page.wait_for_selector(f"#neighbors[data-word='{clicked}']")
-    assert page.evaluate("location.hash") == f"#word={clicked}"
+    assert page.evaluate("location.search") == f"?word={clicked}&k=5"
 
     # An unknown word: the server's message and its suggestion, which searches when clicked.
     page.fill("#word", "capitl4")

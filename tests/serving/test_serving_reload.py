@@ -149,5 +149,5 @@ def test_reload_without_body_rereads_the_same_path(start_server, planted, tmp_pa
             for n in load_index(planted.index_b).neighbors("capital1", k=5)
         ]
         metrics = client.get("/metrics").text
-        assert "embedrec_index_generation 1.0" in metrics
+        assert 'embedrec_index_generation{index="live"} 1.0' in metrics
         assert 'embedrec_index_reloads_total{result="ok"} 1.0' in metrics

@@ -5,6 +5,9 @@
 >>> index = load_index("indexes/wiki")              # or a model dir: exact, in memory
 >>> index.neighbors("shark", k=5)
 >>> index.analogy("italy", "rome", "germany")       # italy : rome :: germany : ?
+>>> index.most_similar(positive=["germany", "rome"], negative=["italy"], topn=1)
+>>> index = load_index("glove.6B.50d.txt")          # word2vec text/binary, GloVe, fastText .vec
+>>> index.to_keyed_vectors()                        # a gensim KeyedVectors (gensim installed)
 >>> evaluate_analogies(index, "questions-words.txt").accuracy
 >>> evaluate_similarity("models/wiki", "wordsim353.tsv").spearman
 
@@ -19,7 +22,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from indexes.build import BuildReport, build_index
     from indexes.config import KINDS, METRICS, IndexConfig, IndexPlan, plan_index
-    from indexes.errors import IndexBuildError, UnknownWordError
+    from indexes.errors import (
+        IndexBuildError,
+        MissingDependencyError,
+        UnknownWordError,
+        VectorFileError,
+    )
     from indexes.eval_files import read_analogy_questions, read_word_pairs
     from indexes.evaluate import (
         AnalogyReport,
@@ -29,7 +37,9 @@ if TYPE_CHECKING:
         evaluate_similarity,
     )
     from indexes.index_dir import INDEX_FILE, INDEX_KIND, exact_index_from_model, load_index
+    from indexes.keyed_vectors import from_keyed_vectors
     from indexes.plot import PcaPlot, plot_pca
+    from indexes.vector_files import VectorFileOptions, VectorFileReader, VectorFileReport
     from indexes.word_index import ANALOGY_METHODS, ScoredWord, WordIndex
 
 _PUBLIC = {
@@ -42,6 +52,8 @@ _PUBLIC = {
     "plan_index": "indexes.config",
     "IndexBuildError": "indexes.errors",
     "UnknownWordError": "indexes.errors",
+    "MissingDependencyError": "indexes.errors",
+    "VectorFileError": "indexes.errors",
     "read_analogy_questions": "indexes.eval_files",
     "read_word_pairs": "indexes.eval_files",
     "AnalogyReport": "indexes.evaluate",
@@ -53,8 +65,12 @@ _PUBLIC = {
     "INDEX_KIND": "indexes.index_dir",
     "exact_index_from_model": "indexes.index_dir",
     "load_index": "indexes.index_dir",
+    "from_keyed_vectors": "indexes.keyed_vectors",
     "PcaPlot": "indexes.plot",
     "plot_pca": "indexes.plot",
+    "VectorFileOptions": "indexes.vector_files",
+    "VectorFileReader": "indexes.vector_files",
+    "VectorFileReport": "indexes.vector_files",
     "ANALOGY_METHODS": "indexes.word_index",
     "ScoredWord": "indexes.word_index",
     "WordIndex": "indexes.word_index",
@@ -71,16 +87,22 @@ __all__ = [
     "IndexBuildError",
     "IndexConfig",
     "IndexPlan",
+    "MissingDependencyError",
     "PcaPlot",
     "ScoredWord",
     "SectionScore",
     "SimilarityReport",
     "UnknownWordError",
+    "VectorFileError",
+    "VectorFileOptions",
+    "VectorFileReader",
+    "VectorFileReport",
     "WordIndex",
     "build_index",
     "evaluate_analogies",
     "evaluate_similarity",
     "exact_index_from_model",
+    "from_keyed_vectors",
     "load_index",
     "plan_index",
     "plot_pca",

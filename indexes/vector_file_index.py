@@ -1,0 +1,169 @@
+"""Indexes over word-vector files made elsewhere: ``embedrec index build FILE`` and
+``load_index(FILE)`` for word2vec text or binary, GloVe and fastText ``.vec`` (maybe ``.gz``).
+
+``load_index(FILE)`` streams the file into an exact in-memory index. ``build_index(FILE,
+OUT)`` streams it once into a temporary float32 ``.npy`` beside ``OUT`` (one copy of the
+table on disk, none extra in memory), then runs the model-directory build over that
+memory-mapped file (`indexes.build.build_index_over`): sampled training, chunked adds,
+recall tuning, sharding. Either way the process holds the table once, in the index.
+
+The manifest's ``source_file`` records the file (path, sha256 fingerprint), the detected
+format, the counts read, and what ``skip_bad_lines`` left out.
+
+>>> index = load_index("glove.6B.50d.txt")                            # doctest: +SKIP
+>>> report = build_index("wiki.vec.gz", "indexes/wiki", skip_bad_lines=True)  # doctest: +SKIP
+>>> report.vector_file["skipped"], report.vector_file["format"]
+(2, 'fasttext-vec')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.model_files import Embeddings
+from indexes.build import BuildReport, Provenance, build_index_over
+from indexes.config import IndexConfig
+from indexes.in_memory import exact_index_from_chunks
+from indexes.vector_files import VectorFileOptions, VectorFileReader, VectorFileReport
+from indexes.word_index import WordIndex
+from pipelines.artifacts import check_output_dir, fingerprint
+
+log = logging.getLogger(__name__)
+
+VECTOR_FILE_KIND = "vector-file"
+# A .npy header written before the row count is known, then rewritten in place.
+NPY_HEADER_BYTES = 128
+SPOOL_NAME = "vectors.npy"
+
+
+def exact_index_from_file(
+    path: str | Path, options: VectorFileOptions | None = None, *, metric: str = "cosine"
+) -> WordIndex:
+    """An exact in-memory index over the vector file at ``path`` (streamed in chunks)."""
+    path = Path(path)
+    file_fp = fingerprint(path)
+    reader = VectorFileReader(path, options)
+    rows_hint = reader.format.header_count
+    index = exact_index_from_chunks(
+        reader.chunks(), dim=reader.dim, metric=metric, rows_hint=rows_hint, path=path, source=path
+    )
+    index.counts = np.zeros(len(index), dtype=np.int64)
+    index.manifest["source_file"] = source_file_entry(reader.report(), file_fp)
+    return index
+
+
+def build_index_from_file(
+    path: str | Path,
+    out: str | Path,
+    config: IndexConfig,
+    options: VectorFileOptions | None = None,
+    *,
+    overwrite: bool = False,
+    progress: bool = False,
+    shards: int = 1,
+) -> BuildReport:
+    """`indexes.build_index` for a vector file: read once into a temporary ``.npy`` beside
+    ``out`` (removed afterwards), then build from its memory map."""
+    path = Path(path)
+    out = Path(out)
+    check_output_dir(out, overwrite=overwrite)
+    file_fp = fingerprint(path)
+    reader = VectorFileReader(path, options)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spool_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".vectors", dir=out.parent))
+    try:
+        vectors = spool_to_npy(reader, spool_dir / SPOOL_NAME, progress=progress)
+        report = reader.report()
+        model = Embeddings(
+            vectors=vectors,
+            tokens=reader.tokens,
+            counts=np.zeros(len(reader.tokens), dtype=np.int64),
+            manifest={"kind": VECTOR_FILE_KIND},
+        )
+        entry = source_file_entry(report, file_fp)
+        built = build_index_over(
+            model,
+            out,
+            config,
+            source=path,
+            provenance=Provenance([file_fp], "source_file", entry),
+            overwrite=overwrite,
+            progress=progress,
+            shards=shards,
+        )
+    finally:
+        shutil.rmtree(spool_dir, ignore_errors=True)
+    return dataclasses.replace(built, vector_file=_summary(entry))
+
+
+def spool_to_npy(reader: VectorFileReader, npy_path: Path, *, progress: bool = False) -> np.ndarray:
+    """Write the reader's vectors to a float32 ``.npy``, chunk by chunk; its memory map."""
+    from tqdm import tqdm
+
+    rows = 0
+    with (
+        open(npy_path, "wb") as handle,
+        tqdm(
+            total=reader.format.header_count,
+            desc="reading",
+            unit="vec",
+            unit_scale=True,
+            disable=not progress,
+        ) as bar,
+    ):
+        handle.write(b"\0" * NPY_HEADER_BYTES)
+        for _, block in reader.chunks():
+            handle.write(np.ascontiguousarray(block, dtype="<f4").data)
+            rows += len(block)
+            bar.update(len(block))
+        handle.seek(0)
+        handle.write(npy_header(rows, reader.dim))
+    return np.load(npy_path, mmap_mode="r", allow_pickle=False)
+
+
+def npy_header(rows: int, dim: int) -> bytes:
+    """A version 1.0 ``.npy`` header for float32 (rows, dim), exactly `NPY_HEADER_BYTES` long.
+
+    >>> header = npy_header(1_000_000, 300)
+    >>> len(header), header[:6]
+    (128, b'\\x93NUMPY')
+    """
+    text = f"{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {dim}), }}"
+    room = NPY_HEADER_BYTES - 10 - 1
+    if len(text) > room:
+        raise ValueError(f"shape ({rows}, {dim}) does not fit a {NPY_HEADER_BYTES}-byte header")
+    body = (text + " " * (room - len(text)) + "\n").encode("latin1")
+    return b"\x93NUMPY\x01\x00" + len(body).to_bytes(2, "little") + body
+
+
+def source_file_entry(report: VectorFileReport, file_fp: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's ``source_file``: the file, its fingerprint, format and what was read."""
+    return {
+        "path": file_fp["path"],
+        "format": report.format,
+        "gzip": report.gzip,
+        "sha256": file_fp["sha256"],
+        "fingerprint": file_fp,
+        "dim": report.dim,
+        "header_count": report.header_count,
+        "vectors": report.vectors,
+        "records": report.records,
+        "blank_lines": report.blank_lines,
+        "header_mismatch": report.header_mismatch,
+        "skipped": report.skipped,
+        "skipped_listed": [dataclasses.asdict(r) for r in report.skipped_listed],
+        "skipped_all_listed": len(report.skipped_listed) == report.skipped,
+    }
+
+
+def _summary(entry: dict[str, Any]) -> dict[str, Any]:
+    keys = ("path", "format", "gzip", "sha256", "vectors", "records", "blank_lines")
+    extra = ("header_mismatch", "skipped", "skipped_listed", "skipped_all_listed")
+    return {key: entry[key] for key in (*keys, *extra)}

@@ -115,7 +115,7 @@ def spool_to_npy(reader: VectorFileReader, npy_path: Path, *, progress: bool = F
             desc="reading",
             unit="vec",
             unit_scale=True,
-            disable=not progress,
+            disable=None if progress else True,  # None: only on a terminal
         ) as bar,
     ):
         handle.write(b"\0" * NPY_HEADER_BYTES)

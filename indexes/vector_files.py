@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -123,7 +124,7 @@ class VectorFileReader:
         pending: list[tuple[list[str], np.ndarray]] = []
         size = 0
         with open_stream(self.path) as stream:
-            for batch in self._batches(stream):
+            for batch in self._read(stream):
                 tokens, vectors = self._accept(batch)
                 pending.append((tokens, vectors))
                 size += len(tokens)
@@ -155,6 +156,21 @@ class VectorFileReader:
             skipped_listed=list(self._listed),
             header_mismatch=self._mismatch,
         )
+
+    def _read(self, stream: Any) -> Iterator[RecordBatch]:
+        """`_batches`, with a file that cannot be read to its end (a cut-short or corrupt
+        gzip stream, a disk error) turned into a `VectorFileError`."""
+        batches = self._batches(stream)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except (OSError, EOFError, zlib.error) as exc:
+                raise VectorFileError(
+                    self.path, f"cannot be read to its end after {self._records:,} records ({exc})"
+                ) from None
+            yield batch
 
     def _batches(self, stream: Any) -> Iterator[RecordBatch]:
         skipped = stream.read(self.format.data_start)
@@ -201,8 +217,10 @@ class VectorFileReader:
     def _accept(self, batch: RecordBatch) -> tuple[list[str], np.ndarray]:
         """Decode, deduplicate and check one batch; returns the kept tokens and vectors."""
         self._records += len(batch.words) + len(batch.bad)
-        self._check_overflow(batch)
         problems = {bad.position: bad for bad in batch.bad}
+        overflow = self._overflow(batch)
+        if overflow is not None:
+            problems[overflow.position] = overflow
         finite = np.isfinite(batch.vectors).all(axis=1)
         keep = np.ones(len(batch.words), dtype=bool)
         tokens: list[str] = []
@@ -244,18 +262,15 @@ class VectorFileReader:
             word = None if bad.word is None else bad.word.decode("utf-8", "replace")[:100]
             self._listed.append(SkippedRecord(line, offset, word, bad.reason))
 
-    def _check_overflow(self, batch: RecordBatch) -> None:
+    def _overflow(self, batch: RecordBatch) -> BadRecord | None:
+        """Strict reading: the first record beyond the header's count, if this batch has one."""
         promised = self.format.header_count
         if promised is None or self._records <= promised or self.options.skip_bad_lines:
-            return
+            return None
         positions = sorted([*batch.positions, *(bad.position for bad in batch.bad)])
         extra = positions[len(positions) - (self._records - promised)]
-        raise VectorFileError(
-            self.path,
-            f"more vectors than the {promised:,} the header (line 1) promises",
-            line=None if self.format.binary else extra,
-            offset=extra if self.format.binary else None,
-        )
+        reason = f"more vectors than the {promised:,} the header (line 1) promises"
+        return BadRecord(extra, None, reason)
 
     def _check_count(self) -> None:
         promised = self.format.header_count

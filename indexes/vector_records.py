@@ -60,13 +60,22 @@ def parse_text_lines(lines: Sequence[bytes], positions: Sequence[int], dim: int)
     if regular:
         joined = b" ".join(rests)
         if _UNUSUAL_SPACE.search(joined) is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                values = np.fromstring(joined, dtype=np.float64, sep=" ")  # type: ignore[call-overload]
-            if values.size == len(lines) * dim:
+            values = _fast_values(joined)
+            if values is not None and values.size == len(lines) * dim:
                 vectors = values.reshape(len(lines), dim).astype(np.float32)
                 return RecordBatch(words, vectors, list(positions))
     return _parse_lines_one_by_one(words, rests, positions, dim)
+
+
+def _fast_values(joined: bytes) -> np.ndarray | None:
+    """All numbers of space-separated ``joined``, or None where one does not parse."""
+    try:
+        with warnings.catch_warnings():
+            # NumPy < 2.3 warns and stops at the first bad value; later versions raise.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return np.fromstring(joined, dtype=np.float64, sep=" ")  # type: ignore[call-overload,no-any-return]
+    except ValueError:
+        return None
 
 
 def _parse_lines_one_by_one(

@@ -25,7 +25,7 @@ def keyed_vectors(rows: int = 300, dim: int = 12, seed: int = 0) -> KeyedVectors
     rng = np.random.default_rng(seed)
     vectors = rng.standard_normal((rows, dim)) * rng.uniform(0.3, 4.0, size=(rows, 1))
     words = [f"w{i}" for i in range(rows)]
-    words[1], words[2] = "straße", "東京"
+    words[-1], words[-2] = "straße", "東京"
     kv = KeyedVectors(dim)
     kv.add_vectors(words, vectors.astype(np.float32))
     return kv

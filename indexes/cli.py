@@ -51,7 +51,9 @@ Example:
   embedrec plot pca models/wiki --words king queen man woman paris france --out kq.png
 """
 
-_source_argument = click.argument("source", metavar="MODEL|INDEX", type=click.Path(path_type=Path))
+_source_argument = click.argument(
+    "source", metavar="MODEL|INDEX|FILE", type=click.Path(path_type=Path)
+)
 
 
 def register(root: click.Group) -> None:

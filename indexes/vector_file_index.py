@@ -22,6 +22,7 @@ import dataclasses
 import logging
 import shutil
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from indexes.build import BuildReport, Provenance, build_index_over
 from indexes.config import IndexConfig
 from indexes.in_memory import exact_index_from_chunks
 from indexes.vector_files import VectorFileOptions, VectorFileReader, VectorFileReport
+from indexes.vector_formats import open_stream
 from indexes.word_index import WordIndex
 from pipelines.artifacts import check_output_dir, fingerprint
 
@@ -50,7 +52,7 @@ def exact_index_from_file(
     path = Path(path)
     file_fp = fingerprint(path)
     reader = VectorFileReader(path, options)
-    rows_hint = reader.format.header_count
+    rows_hint = reader.format.header_count or count_lines(path, reader.format.data_start)
     index = exact_index_from_chunks(
         reader.chunks(), dim=reader.dim, metric=metric, rows_hint=rows_hint, path=path, source=path
     )
@@ -126,6 +128,22 @@ def spool_to_npy(reader: VectorFileReader, npy_path: Path, *, progress: bool = F
         handle.seek(0)
         handle.write(npy_header(rows, reader.dim))
     return np.load(npy_path, mmap_mode="r", allow_pickle=False)
+
+
+def count_lines(path: Path, start: int = 0) -> int:
+    """Lines after byte ``start`` of a (maybe gzipped) file: sizes the index of a GloVe file
+    up front, which has no header to say how many vectors follow."""
+    lines = 0
+    last = b"\n"
+    try:
+        with open_stream(path) as stream:
+            stream.read(start)
+            for block in iter(lambda: stream.read(1 << 22), b""):
+                lines += block.count(b"\n")
+                last = block[-1:]
+    except (OSError, EOFError, zlib.error):
+        return 0  # the reader names the problem, with its place
+    return lines + (last != b"\n")
 
 
 def npy_header(rows: int, dim: int) -> bytes:

@@ -13,7 +13,6 @@ to a line-by-line parse that names the bad line when the batch does not add up.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ import numpy as np
 from indexes.vector_formats import MAX_WORD_BYTES
 
 # Whitespace other than single spaces between values sends a batch to the careful parse.
-_UNUSUAL_SPACE = re.compile(rb"[\t\n\v\f\r]| {2}")
+_UNUSUAL_SPACES = (b"  ", b"\t", b"\n", b"\r", b"\v", b"\f")
 BINARY_READ = 8 << 20
 
 
@@ -59,7 +58,7 @@ def parse_text_lines(lines: Sequence[bytes], positions: Sequence[int], dim: int)
         regular = regular and bool(word) and rest.count(b" ") == dim - 1
     if regular:
         joined = b" ".join(rests)
-        if _UNUSUAL_SPACE.search(joined) is None:
+        if not any(space in joined for space in _UNUSUAL_SPACES):
             values = _fast_values(joined)
             if values is not None and values.size == len(lines) * dim:
                 vectors = values.reshape(len(lines), dim).astype(np.float32)
@@ -150,11 +149,14 @@ class BinaryRecords:
         """True when only newlines remain (word2vec.c ends each record with one)."""
         while True:
             self._fill(1)
-            rest = self._buffer[self._pos :]
-            stripped = rest.lstrip(b"\n")
-            self._pos += len(rest) - len(stripped)
-            if stripped or self._eof:
-                return not stripped
+            buffer, pos = self._buffer, self._pos
+            while pos < len(buffer) and buffer[pos] == 0x0A:  # b"\n"
+                pos += 1
+            self._pos = pos
+            if pos < len(buffer):
+                return False
+            if self._eof:
+                return True
 
     @property
     def offset(self) -> int:

@@ -6,10 +6,14 @@ decoded for quantised kinds) and their counts when the index knows them.
 `from_keyed_vectors` builds an exact in-memory index over a ``KeyedVectors`` without
 importing gensim (any object with ``index_to_key`` and ``vectors`` will do).
 
->>> from gensim.models import KeyedVectors                            # doctest: +SKIP
->>> kv = KeyedVectors.load_word2vec_format("wiki.vec")                # doctest: +SKIP
->>> index = from_keyed_vectors(kv)                                    # doctest: +SKIP
->>> index.most_similar("shark", topn=3) == kv.most_similar("shark", topn=3)  # doctest: +SKIP
+>>> from gensim.models import KeyedVectors
+>>> kv = KeyedVectors(2)
+>>> kv.add_vectors(["cat", "dog", "emu"], np.array([[1, 0], [4, 3], [0, 2]], dtype=np.float32))
+>>> index = from_keyed_vectors(kv)
+>>> index.most_similar("cat", topn=1), kv.most_similar("cat", topn=1)
+([ScoredWord(token='dog', score=0.800000011920929)], [('dog', 0.800000011920929)])
+>>> to_keyed_vectors(index).vectors.tolist() == kv.vectors.tolist()
+True
 """
 
 from __future__ import annotations

@@ -10,10 +10,20 @@ recall tuning, sharding. Either way the process holds the table once, in the ind
 The manifest's ``source_file`` records the file (path, sha256 fingerprint), the detected
 format, the counts read, and what ``skip_bad_lines`` left out.
 
->>> index = load_index("glove.6B.50d.txt")                            # doctest: +SKIP
->>> report = build_index("wiki.vec.gz", "indexes/wiki", skip_bad_lines=True)  # doctest: +SKIP
->>> report.vector_file["skipped"], report.vector_file["format"]
-(2, 'fasttext-vec')
+>>> import pathlib, tempfile
+>>> from indexes import build_index, load_index
+>>> work = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (work / "wiki.vec").write_text("3 2 \\ncat 1 0 \\ndog 0.8 0.6 \\nemu 0 x \\n")
+>>> load_index(work / "wiki.vec")
+Traceback (most recent call last):
+...
+indexes.errors.VectorFileError: .../wiki.vec: line 4: 'x' is not a number (value 2 of 2) (--skip-bad-lines leaves such records out)
+>>> index = load_index(work / "wiki.vec", skip_bad_lines=True)
+>>> index.manifest["source_file"]["skipped"], index.most_similar("cat", topn=1)[0].token
+(1, 'dog')
+>>> report = build_index(work / "wiki.vec", work / "index", skip_bad_lines=True)
+>>> report.vector_file["format"], report.vector_file["skipped_listed"][0]["line"]
+('fasttext-vec', 4)
 """
 
 from __future__ import annotations

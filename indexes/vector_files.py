@@ -11,11 +11,15 @@ By default the first problem raises `VectorFileError` naming the line (text) or 
 ``max_listed``) in the `VectorFileReport`, which index builds store in their manifest.
 Blank lines hold no vector; they are counted, never an error.
 
->>> reader = VectorFileReader("glove.6B.50d.txt")                     # doctest: +SKIP
->>> for tokens, block in reader.chunks():
-...     index.add(block)
->>> reader.report().vectors, reader.report().format
-(400000, 'glove-text')
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "vectors.txt"
+>>> _ = path.write_text("cat 0.5 1\\ndog 2 -1\\ncat 1 1\\n")
+>>> reader = VectorFileReader(path, VectorFileOptions(skip_bad_lines=True))
+>>> [(tokens, block.shape) for tokens, block in reader.chunks()]
+[(['cat', 'dog'], (2, 2))]
+>>> report = reader.report()
+>>> report.format, report.vectors, report.skipped, report.skipped_listed[0].reason
+('glove-text', 2, 1, "duplicate word 'cat' (first at line 1)")
 """
 
 from __future__ import annotations
@@ -132,6 +136,7 @@ class VectorFileReader:
                     chunk, pending, size = _take(pending, self.options.chunk_rows)
                     yield chunk
         self._check_count()
+        self._seen = {}  # ~70 MB for a million words, not needed once the file is read
         if size:
             yield _take(pending, size)[0]
         self._done = True

@@ -15,8 +15,11 @@ format              layout
 Any of them may be gzip-compressed (detected from the gzip magic bytes). Values are split on
 single spaces, as gensim does, so a word may hold other whitespace (GloVe 840B has some).
 
->>> detect_format("glove.6B.50d.txt")                                # doctest: +SKIP
-VectorFileFormat(name='glove-text', gzip=False, header_count=None, dim=50, data_start=0)
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "vectors.data"
+>>> _ = path.write_bytes(b"2 3\\ncat " + bytes(12) + b"dog " + bytes(12))
+>>> detect_format(path)
+VectorFileFormat(name='word2vec-binary', gzip=False, header_count=2, dim=3, data_start=4)
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ format, the counts read, and what ``skip_bad_lines`` left out.
 >>> load_index(work / "wiki.vec")
 Traceback (most recent call last):
 ...
-indexes.errors.VectorFileError: .../wiki.vec: line 4: 'x' is not a number (value 2 of 2) (--skip-bad-lines leaves such records out)
+indexes.errors.VectorFileError: .../wiki.vec: line 4: 'x' is not a number (value 2 of 2) \
+(--skip-bad-lines leaves such records out)
 >>> index = load_index(work / "wiki.vec", skip_bad_lines=True)
 >>> index.manifest["source_file"]["skipped"], index.most_similar("cat", topn=1)[0].token
 (1, 'dog')

@@ -248,6 +248,8 @@ class VectorFileReader:
             token = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             return None, f"the word is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        if not token:
+            return None, "the record starts with a space: no word before the vector"
         if not finite:
             return None, "the vector holds NaN or infinity"
         first = self._seen.get(token)

@@ -99,6 +99,18 @@ def test_truncated_binary_names_the_byte_offset(tmp_path):
     )
 
 
+def test_binary_records_with_bad_words_are_named(tmp_path):
+    path = tmp_path / "v.bin"
+    vector = struct.pack("<2f", 1.0, 2.0)
+    path.write_bytes(b"3 2\na " + vector + b" " + vector + b"\xff\xfe " + vector)
+    with pytest.raises(VectorFileError) as caught:
+        _read_all(path)
+    assert caught.value.offset == 4 + 2 + 8 and "no word before the vector" in str(caught.value)
+    reader, tokens, _ = _read_all(path, skip_bad_lines=True)
+    assert tokens == ["a"] and reader.report().skipped == 2
+    assert "not valid UTF-8" in reader.report().skipped_listed[1].reason
+
+
 def test_not_a_vector_file(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello world\nthis is prose\n")

@@ -50,7 +50,8 @@ def exact_index_from_chunks(
     for chunk_tokens, block in chunks:
         block = np.ascontiguousarray(block, dtype=np.float32)
         if metric == "cosine":
-            norm_parts.append(np.linalg.norm(block, axis=1).astype(np.float32))
+            # einsum: no (n, dim) temporary, unlike np.linalg.norm
+            norm_parts.append(np.sqrt(np.einsum("ij,ij->i", block, block)))
         prepare(block, metric, np.arange(len(tokens), len(tokens) + len(block)), source)
         index.add(block)
         tokens.extend(chunk_tokens)

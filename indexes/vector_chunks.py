@@ -128,7 +128,7 @@ def iter_prepared_chunks(
     """
     for start, block in iter_row_chunks(vectors, rows):
         if norms is not None:
-            norms[start : start + len(block)] = np.linalg.norm(block, axis=1)
+            norms[start : start + len(block)] = np.sqrt(np.einsum("ij,ij->i", block, block))
         prepare(block, metric, np.arange(start, start + len(block)), source)
         yield start, block
 

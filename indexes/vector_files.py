@@ -54,7 +54,7 @@ class VectorFileOptions:
     """
 
     skip_bad_lines: bool = False
-    chunk_rows: int = 65_536
+    chunk_rows: int = 16_384
     max_listed: int = 1000
 
     def __post_init__(self) -> None:

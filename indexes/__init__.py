@@ -5,11 +5,16 @@
 >>> index = load_index("indexes/wiki")              # or a model dir: exact, in memory
 >>> index.neighbors("shark", k=5)
 >>> index.analogy("italy", "rome", "germany")       # italy : rome :: germany : ?
->>> index.most_similar(positive=["germany", "rome"], negative=["italy"], topn=1)
->>> index = load_index("glove.6B.50d.txt")          # word2vec text/binary, GloVe, fastText .vec
->>> index.to_keyed_vectors()                        # a gensim KeyedVectors (gensim installed)
+>>> index.most_similar(positive=["germany", "rome"], negative=["italy"], topn=1)  # doctest: +SKIP
+>>> glove = load_index("glove.6B.50d.txt")  # doctest: +SKIP
+>>> glove.to_keyed_vectors()                # doctest: +SKIP
 >>> evaluate_analogies(index, "questions-words.txt").accuracy
 >>> evaluate_similarity("models/wiki", "wordsim353.tsv").spearman
+
+``glove.6B.50d.txt`` may be any word2vec text/binary, GloVe or fastText .vec file, and
+``to_keyed_vectors`` gives a gensim ``KeyedVectors``. The examples are skipped under
+doctest because they need those files and a trained index on disk; runnable ones are in
+`indexes.vector_files`, `indexes.vector_file_index` and `indexes.gensim_verbs`.
 
 Names are imported on first use, so ``import indexes`` loads neither FAISS nor pyarrow.
 """

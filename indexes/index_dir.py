@@ -1,8 +1,10 @@
-"""Opening what the query and eval commands accept: an index directory or a model directory.
+"""Opening what the query and eval commands accept: an index directory, a model directory,
+or a word2vec / GloVe / fastText vector file (exact, in memory; skipped under doctest, as it
+needs the file: `indexes.vector_file_index` has a runnable example).
 
 >>> index = load_index("indexes/wiki")    # index.faiss + vocab.parquet + manifest "index"
 >>> index = load_index("models/wiki")     # exact cosine index built in memory from the model
->>> index = load_index("glove.6B.50d.txt")  # a word2vec / GloVe / fastText file, exact too
+>>> index = load_index("glove.6B.50d.txt")  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -12,9 +12,11 @@ products for ``ip`` and squared L2 distances (smaller is nearer) for ``l2``.
 >>> index.most_similar(positive=["rome", "germany"], negative=["italy"], topn=1)  # doctest: +SKIP
 [ScoredWord(token='berlin', score=0.74)]
 
-gensim's query verbs (`most_similar`, `similarity`, `doesnt_match`, `n_similarity`) and
-the conversions to and from a gensim ``KeyedVectors`` live in `indexes.gensim_verbs` and
-`indexes.keyed_vectors`; the methods here are their front door.
+gensim's query verbs (`most_similar`, `similarity`, `doesnt_match`, `n_similarity`) and the
+conversions to and from a gensim ``KeyedVectors`` live in `indexes.gensim_verbs` and
+`indexes.keyed_vectors`; the methods here are their front door. The examples here are
+skipped under doctest (they need a trained index on disk); `indexes.gensim_verbs`,
+`indexes.in_memory` and `indexes.keyed_vectors` have runnable ones.
 """
 
 from __future__ import annotations

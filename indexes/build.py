@@ -4,8 +4,14 @@ Index directory::
 
     index.faiss      faiss.write_index of the (trained, filled) index
     vocab.parquet    the model's vocabulary, copied (row i of the index = token id i)
+    norms.npy        float32 (V,): each vector's length before normalising (cosine only),
+                     so gensim's verbs and `to_keyed_vectors` see the original vectors
     manifest.json    kind "index": dim, metric, factory, normalisation, search parameters,
                      recall@10 against exact search (approximate kinds), source model
+                     (``source_model``) or vector file (``source_file``)
+
+The source is a model directory or a word2vec / GloVe / fastText vector file
+(`embedrec.indexes.files.index`), detected from its content.
 
 Steps: plan the factory string (`embedrec.indexes.config`), train on a seeded sample where the kind
 needs it, add the vectors in chunks from the memory-mapped table (normalised for cosine),
@@ -19,8 +25,12 @@ efSearch / nprobe until it reaches the target.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import shutil
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,22 +45,37 @@ from embedrec.core.artifacts import (
     write_bytes,
     write_manifest,
 )
-from embedrec.core.errors import ArtifactError
+from embedrec.core.errors import ArtifactError, ConfigError
 from embedrec.core.schemas import VOCAB_FILE
 from embedrec.engine.skipgram.files import EMBEDDINGS_FILE, Embeddings, load_embeddings
-from embedrec.indexes.config import RECALL_K, IndexConfig, IndexPlan, plan_index
+from embedrec.indexes.config import (
+    INDEX_FILE,
+    INDEX_KIND,
+    RECALL_K,
+    IndexConfig,
+    IndexPlan,
+    plan_index,
+)
 from embedrec.indexes.errors import IndexBuildError, faiss_message
 from embedrec.indexes.faiss_support import (
     check_reconstruct,
     create_index,
     enable_reconstruct,
     parameter_range,
+    reserve_rows,
     set_search_params,
     skip_polysemous_training,
     stored_vectors,
     tunable_parameter,
 )
-from embedrec.indexes.index_dir import INDEX_FILE, INDEX_KIND
+from embedrec.indexes.files.reader import VectorFileOptions, VectorFileReader
+from embedrec.indexes.files.spool import (
+    SPOOL_NAME,
+    VECTOR_FILE_KIND,
+    source_file_entry,
+    spool_to_npy,
+    summary,
+)
 from embedrec.indexes.recall import (
     GroundTruth,
     TuningResult,
@@ -62,14 +87,18 @@ from embedrec.indexes.recall import (
 )
 from embedrec.indexes.sharded import ShardedIndex, check_shard_count, shard_ranges
 from embedrec.indexes.vector_chunks import iter_prepared_chunks, normalize_rows, take_rows
+from embedrec.pipelines.text.dataset import write_vocab
 
 log = logging.getLogger(__name__)
+
+NORMS_FILE = "norms.npy"
 
 
 @dataclass(frozen=True)
 class BuildReport:
     """What `build_index` made. ``recall_at_10`` is None for exact (flat) indexes;
-    ``seconds`` covers building and measuring, not writing the files."""
+    ``seconds`` covers building and measuring, not writing the files. ``vector_file``:
+    what was read from a vector file source (format, counts, skipped records), else None."""
 
     path: str
     kind: str
@@ -86,9 +115,25 @@ class BuildReport:
     seconds: float
     tuning: list[dict[str, float]] = field(default_factory=list)
     shards: int = 1
+    vector_file: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an index's vectors came from, as its manifest records it.
+
+    ``inputs``: fingerprints of the source files. ``key``/``info``: the manifest entry
+    (``source_model`` or ``source_file``). ``vocab_file``: a vocab.parquet to copy as is;
+    None writes one from the tokens (counts as the source gives them).
+    """
+
+    inputs: list[dict[str, Any]]
+    key: str
+    info: dict[str, Any]
+    vocab_file: Path | None = None
 
 
 def build_index(
@@ -99,8 +144,13 @@ def build_index(
     overwrite: bool = False,
     progress: bool = False,
     shards: int = 1,
+    skip_bad_lines: bool = False,
 ) -> BuildReport:
     """Build the index ``config`` describes from the model at ``model_dir`` into ``out``.
+
+    ``model_dir`` may also be a word-vector file (word2vec text or binary, GloVe, fastText
+    ``.vec``, optionally gzipped); ``skip_bad_lines`` then leaves malformed records out
+    (counted and listed in the manifest) instead of failing on the first.
 
     Refuses an existing non-empty ``out`` unless ``overwrite``. Memory: the index plus one
     chunk of ``config.chunk_rows`` vectors (and the training sample); the embeddings are
@@ -108,13 +158,55 @@ def build_index(
     into that many files over contiguous id ranges (`embedrec.indexes.sharded`), trained once.
     """
     config = config or IndexConfig()
-    started = time.perf_counter()
+    if Path(model_dir).is_file():
+        options = VectorFileOptions(skip_bad_lines=skip_bad_lines)
+        return build_index_from_file(
+            model_dir, out, config, options, overwrite=overwrite, progress=progress, shards=shards
+        )
+    if skip_bad_lines:
+        raise ConfigError("skip_bad_lines", True, "a vector file as the source, not a directory")
     check_output_dir(out, overwrite=overwrite)
     model = load_embeddings(model_dir)
-    source = Path(model_dir) / EMBEDDINGS_FILE
+    return build_index_over(
+        model,
+        out,
+        config,
+        source=Path(model_dir) / EMBEDDINGS_FILE,
+        provenance=_model_provenance(Path(model_dir), model),
+        overwrite=overwrite,
+        progress=progress,
+        shards=shards,
+    )
+
+
+def _model_provenance(model_path: Path, model: Embeddings) -> Provenance:
+    embeddings_fp = fingerprint(model_path / EMBEDDINGS_FILE)
+    info = {
+        "path": str(model_path.resolve()),
+        "kind": model.manifest.get("kind"),
+        "created_at": model.manifest.get("created_at"),
+        "embeddings_sha256": embeddings_fp["sha256"],
+    }
+    inputs = [embeddings_fp, fingerprint(model_path / VOCAB_FILE)]
+    return Provenance(inputs, "source_model", info, vocab_file=model_path / VOCAB_FILE)
+
+
+def build_index_over(
+    model: Embeddings,
+    out: str | Path,
+    config: IndexConfig,
+    *,
+    source: Path,
+    provenance: Provenance,
+    overwrite: bool = False,
+    progress: bool = False,
+    shards: int = 1,
+) -> BuildReport:
+    """`build_index` over loaded (memory-mapped) vectors; ``source`` names them in errors."""
+    started = time.perf_counter()
     vocab_size, dim = len(model), model.dim
     if vocab_size == 0:
-        raise ArtifactError(model_dir, "holds no vectors")
+        raise ArtifactError(source, "holds no vectors")
     check_shard_count(shards, vocab_size)
     plan = plan_index(config, vocab_size=vocab_size, dim=dim)
     log.info(
@@ -128,7 +220,8 @@ def build_index(
         _train(index, model.vectors, config, source)
     if shards > 1:
         index = ShardedIndex.from_template(index, shard_ranges(vocab_size, shards))
-    zero_vectors = _add_all(index, model.vectors, config, source, progress=progress)
+    norms = np.empty(vocab_size, dtype=np.float32) if config.metric == "cosine" else None
+    zero_vectors = _add_all(index, model.vectors, config, source, progress=progress, norms=norms)
     if zero_vectors:
         log.warning("%d vectors are all zero; their neighbours are arbitrary", zero_vectors)
     enable_reconstruct(index)
@@ -168,8 +261,16 @@ def build_index(
         tuning=[] if tuning is None else tuning.trace,
         shards=shards,
     )
-    _write(out, index, model_dir, model, config, report, overwrite=overwrite)
+    vocab_writer = _vocab_writer(provenance, model)
+    _write(out, index, norms, provenance, vocab_writer, config, report, overwrite=overwrite)
     return report
+
+
+def _vocab_writer(provenance: Provenance, model: Embeddings) -> Callable[[Path], None]:
+    vocab_file = provenance.vocab_file
+    if vocab_file is not None:
+        return lambda path: write_bytes(path, vocab_file.read_bytes())
+    return lambda path: write_vocab(path, model.tokens, model.counts)
 
 
 def _train(index: Any, vectors: np.ndarray, config: IndexConfig, source: Path) -> None:
@@ -190,16 +291,23 @@ def _train(index: Any, vectors: np.ndarray, config: IndexConfig, source: Path) -
 
 
 def _add_all(
-    index: Any, vectors: np.ndarray, config: IndexConfig, source: Path, *, progress: bool
+    index: Any,
+    vectors: np.ndarray,
+    config: IndexConfig,
+    source: Path,
+    *,
+    progress: bool,
+    norms: np.ndarray | None = None,
 ) -> int:
     from tqdm import tqdm
 
     zero = 0
+    reserve_rows(index, len(vectors))
     with tqdm(
         total=len(vectors), desc="adding", unit="vec", unit_scale=True, disable=not progress
     ) as bar:
         for _, block in iter_prepared_chunks(
-            vectors, metric=config.metric, rows=config.chunk_rows, source=source
+            vectors, metric=config.metric, rows=config.chunk_rows, source=source, norms=norms
         ):
             zero += int((~block.any(axis=1)).sum())
             try:
@@ -276,8 +384,9 @@ def _recall(
 def _write(
     out: str | Path,
     index: Any,
-    model_dir: str | Path,
-    model: Embeddings,
+    norms: np.ndarray | None,
+    provenance: Provenance,
+    write_vocab_file: Callable[[Path], None],
     config: IndexConfig,
     report: BuildReport,
     *,
@@ -285,9 +394,6 @@ def _write(
 ) -> None:
     import faiss
 
-    model_path = Path(model_dir)
-    embeddings_fp = fingerprint(model_path / EMBEDDINGS_FILE)
-    vocab_fp = fingerprint(model_path / VOCAB_FILE)
     with staged_output_dir(out, overwrite=overwrite) as stage:
         shard_entries = None
         if isinstance(index, ShardedIndex):
@@ -295,12 +401,15 @@ def _write(
         else:
             with atomic_path(stage / INDEX_FILE) as tmp:
                 faiss.write_index(index, str(tmp))
-        write_bytes(stage / VOCAB_FILE, (model_path / VOCAB_FILE).read_bytes())
+        write_vocab_file(stage / VOCAB_FILE)
+        if norms is not None:
+            with atomic_path(stage / NORMS_FILE) as tmp, open(tmp, "wb") as handle:
+                np.save(handle, norms)
         write_manifest(
             stage,
             kind=INDEX_KIND,
             config=config.to_dict(),
-            inputs=[embeddings_fp, vocab_fp],
+            inputs=provenance.inputs,
             counts={"vectors": report.vocab_size, "zero_vectors": report.zero_vectors},
             extra={
                 "dim": report.dim,
@@ -317,11 +426,51 @@ def _write(
                 "tuning": report.tuning,
                 "build_seconds": report.seconds,
                 **({"shards": shard_entries} if shard_entries else {}),
-                "source_model": {
-                    "path": str(model_path.resolve()),
-                    "kind": model.manifest.get("kind"),
-                    "created_at": model.manifest.get("created_at"),
-                    "embeddings_sha256": embeddings_fp["sha256"],
-                },
+                **({"norms_file": NORMS_FILE} if norms is not None else {}),
+                provenance.key: provenance.info,
             },
         )
+
+
+def build_index_from_file(
+    path: str | Path,
+    out: str | Path,
+    config: IndexConfig,
+    options: VectorFileOptions | None = None,
+    *,
+    overwrite: bool = False,
+    progress: bool = False,
+    shards: int = 1,
+) -> BuildReport:
+    """`indexes.build_index` for a vector file: read once into a temporary ``.npy`` beside
+    ``out`` (removed afterwards), then build from its memory map."""
+    path = Path(path)
+    out = Path(out)
+    check_output_dir(out, overwrite=overwrite)
+    file_fp = fingerprint(path)
+    reader = VectorFileReader(path, options)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spool_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".vectors", dir=out.parent))
+    try:
+        vectors = spool_to_npy(reader, spool_dir / SPOOL_NAME, progress=progress)
+        report = reader.report()
+        model = Embeddings(
+            vectors=vectors,
+            tokens=reader.tokens,
+            counts=np.zeros(len(reader.tokens), dtype=np.int64),
+            manifest={"kind": VECTOR_FILE_KIND},
+        )
+        entry = source_file_entry(report, file_fp)
+        built = build_index_over(
+            model,
+            out,
+            config,
+            source=path,
+            provenance=Provenance([file_fp], "source_file", entry),
+            overwrite=overwrite,
+            progress=progress,
+            shards=shards,
+        )
+    finally:
+        shutil.rmtree(spool_dir, ignore_errors=True)
+    return dataclasses.replace(built, vector_file=summary(entry))

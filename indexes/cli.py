@@ -20,12 +20,18 @@ Examples:
   embedrec index build models/wiki --out indexes/wiki-hnsw --kind hnsw --target-recall 0.98
   embedrec index build models/wiki --out indexes/wiki-pq --kind "IVF256,PQ20" --overwrite
   embedrec index build models/wiki --out indexes/wiki-4 --kind flat --shards 4
+  embedrec index build glove.6B.100d.txt --out indexes/glove
+  embedrec index build GoogleNews-vectors-negative300.bin.gz --out indexes/gn --kind hnsw
+  embedrec index build crawl-300d-2M.vec --out indexes/crawl --skip-bad-lines
 
 \b
 --kind auto (default) is exact below 50,000 words, HNSW below 1,000,000, IVF above;
 approximate kinds report recall@10 against exact search on 1,000 sampled words and
 tune efSearch / nprobe until it reaches --target-recall. --shards N writes N index files
 over contiguous id ranges, searched together (results equal the unsharded exact index).
+A FILE may be word2vec text or binary, GloVe text or fastText .vec (gzipped or not), told
+apart by its content; a malformed record stops the build naming its line or byte offset,
+unless --skip-bad-lines leaves such records out (counted, and listed in manifest.json).
 """
 
 ANALOGIES_EPILOG = """\b
@@ -45,7 +51,9 @@ Example:
   embedrec plot pca models/wiki --words king queen man woman paris france --out kq.png
 """
 
-_source_argument = click.argument("source", metavar="MODEL|INDEX", type=click.Path(path_type=Path))
+_source_argument = click.argument(
+    "source", metavar="MODEL|INDEX|FILE", type=click.Path(path_type=Path)
+)
 
 
 def register(root: click.Group) -> None:
@@ -58,7 +66,7 @@ def register(root: click.Group) -> None:
 
 
 @click.command(epilog=BUILD_EPILOG)
-@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("model", metavar="MODEL|FILE", type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Index directory.")
 @click.option(
     "--kind",
@@ -94,18 +102,36 @@ def register(root: click.Group) -> None:
     show_default=True,
     help="Split the index into N files over contiguous id ranges.",
 )
+@click.option(
+    "--skip-bad-lines",
+    is_flag=True,
+    help="For a vector FILE: leave malformed records out (counted and listed) instead of failing.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing index directory.")
 @json_option
 def build(
-    model: Path, out: Path, shards: int, overwrite: bool, as_json: bool, **options: Any
+    model: Path,
+    out: Path,
+    shards: int,
+    skip_bad_lines: bool,
+    overwrite: bool,
+    as_json: bool,
+    **options: Any,
 ) -> None:
-    """Build an exact or approximate FAISS index over MODEL's word vectors."""
+    """Build an exact or approximate FAISS index over MODEL's word vectors, or over a
+    word2vec / GloVe / fastText vector FILE."""
     from embedrec.indexes.build import build_index
     from embedrec.indexes.config import IndexConfig
 
     config = IndexConfig(**{k: v for k, v in options.items() if v is not None})
     report = build_index(
-        model, out, config, overwrite=overwrite, progress=not as_json, shards=shards
+        model,
+        out,
+        config,
+        overwrite=overwrite,
+        progress=not as_json,
+        shards=shards,
+        skip_bad_lines=skip_bad_lines,
     )
     emit(report.to_dict(), as_json=as_json, human=_build_text)
 
@@ -125,7 +151,30 @@ def _build_text(report: dict[str, Any]) -> str:
             f"recall@10 {report['recall_at_10']:.3f} with {params} "
             f"({verdict} the target {report['target_recall']:.2f})"
         )
+    source = report.get("vector_file")
+    if source:
+        lines.append(_vector_file_text(source))
     lines.append(f"built in {report['seconds']:.1f} s")
+    return "\n".join(lines)
+
+
+def _vector_file_text(source: dict[str, Any]) -> str:
+    packed = ", gzip" if source["gzip"] else ""
+    lines = [
+        f"read {source['vectors']:,} vectors from {source['path']} ({source['format']}{packed})"
+    ]
+    if source["header_mismatch"]:
+        lines.append(f"  {source['header_mismatch']}")
+    if source["skipped"]:
+        listed = source["skipped_listed"]
+        lines.append(f"skipped {source['skipped']:,} bad records, e.g.:")
+        for record in listed[:3]:
+            where = (
+                f"byte {record['offset']}" if record["line"] is None else f"line {record['line']}"
+            )
+            lines.append(f"  {where}: {record['reason']}")
+        how_many = "all" if source["skipped_all_listed"] else f"the first {len(listed):,}"
+        lines.append(f"  ({how_many} listed in manifest.json, source_file.skipped_listed)")
     return "\n".join(lines)
 
 

@@ -33,6 +33,8 @@ from embedrec.core.errors import ConfigError
 
 KINDS = ("auto", "flat", "hnsw", "ivf-flat", "ivf-pq", "fp16", "sq8")
 METRICS = ("cosine", "ip", "l2")
+INDEX_FILE = "index.faiss"  # faiss.write_index of the whole index
+INDEX_KIND = "index"  # manifest kind of an index folder
 RECALL_K = 10
 # FAISS's k-means wants this many training points per centroid (it warns below).
 POINTS_PER_CENTROID = 39

@@ -10,6 +10,7 @@ did you mean 'xyz'?
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from embedrec.core.errors import EmbedrecError
 
@@ -33,6 +34,46 @@ class UnknownWordError(EmbedrecError, LookupError):
 
 class IndexBuildError(EmbedrecError):
     """FAISS refused to build, train or use an index (message says what and why)."""
+
+
+class VectorFileError(EmbedrecError, ValueError):
+    """A word-vector file (word2vec, GloVe, fastText) is malformed at a known place.
+
+    ``line``: 1-based line of a text file; ``offset``: byte offset of a word2vec binary
+    record (in the uncompressed stream for ``.gz``); ``reason``: what was found there and
+    what was expected.
+
+    >>> str(VectorFileError("glove.txt", "'0.1x' is not a number", line=7))
+    "glove.txt: line 7: '0.1x' is not a number"
+    """
+
+    def __init__(
+        self, path: str | Path, reason: str, line: int | None = None, offset: int | None = None
+    ) -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        self.offset = offset
+        where = f"line {line}: " if line is not None else ""
+        where = f"byte {offset}: " if offset is not None and line is None else where
+        super().__init__(f"{path}: {where}{reason}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, int | None, int | None]]:
+        return (type(self), (self.path, self.reason, self.line, self.offset))
+
+
+class MissingDependencyError(EmbedrecError, ImportError):
+    """An optional package a feature needs is not installed (message names the install)."""
+
+    def __init__(self, package: str, feature: str) -> None:
+        self.package = package
+        self.feature = feature
+        super().__init__(
+            f"{feature} needs {package}, which is not installed: pip install {package}"
+        )
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.package, self.feature))
 
 
 _FAISS_LOCATION = re.compile(r"^Error in .*? at \S+:\d+: ", re.DOTALL)

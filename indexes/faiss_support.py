@@ -59,6 +59,26 @@ def flat_index(dim: int, metric: str) -> Any:
     return faiss.IndexFlat(dim, faiss_metric(metric))
 
 
+def reserve_rows(index: Any, rows: int) -> None:
+    """Size an empty flat-codes index's storage for ``rows`` vectors in one allocation.
+
+    Adding in chunks otherwise regrows the storage, and each regrowth briefly holds the old
+    and the new copy (measured: 719 MB instead of 419 MB for 300,000 × 300 float32). A
+    sharded index sizes each shard for its range; other index types are left alone.
+    """
+    import faiss
+
+    shards = getattr(index, "shards", None)
+    if isinstance(shards, list):
+        for shard, (start, stop) in zip(shards, index.ranges, strict=True):
+            reserve_rows(shard, stop - start)
+        return
+    if isinstance(index, faiss.IndexFlatCodes) and index.ntotal == 0 and rows > 0:
+        # std::vector keeps its capacity when it shrinks: grow once, then back to empty.
+        index.codes.resize(rows * index.code_size)
+        index.codes.resize(0)
+
+
 def tunable_parameter(index: Any) -> str | None:
     """The search-time knob of ``index``: ``nprobe`` (IVF), ``efSearch`` (HNSW) or None."""
     import faiss
@@ -152,7 +172,7 @@ def stored_range(index: Any, start: int, stop: int) -> np.ndarray:
 
 
 def _parts(index: Any) -> list[Any]:
-    """The FAISS indexes behind ``index``: its shards for an `indexes.sharded.ShardedIndex`."""
+    """The FAISS indexes behind ``index``: its shards for a `ShardedIndex`."""
     shards = getattr(index, "shards", None)
     return list(shards) if isinstance(shards, list) else [index]
 

@@ -115,10 +115,20 @@ def prepare(block: np.ndarray, metric: str, row_ids: np.ndarray, source: str | P
 
 
 def iter_prepared_chunks(
-    vectors: np.ndarray, *, metric: str, rows: int, source: str | Path = "vectors"
+    vectors: np.ndarray,
+    *,
+    metric: str,
+    rows: int,
+    source: str | Path = "vectors",
+    norms: np.ndarray | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """`iter_row_chunks`, each block checked and (for cosine) normalised."""
+    """`iter_row_chunks`, each block checked and (for cosine) normalised.
+
+    ``norms``: a (V,) array to fill with each row's length before it is normalised.
+    """
     for start, block in iter_row_chunks(vectors, rows):
+        if norms is not None:
+            norms[start : start + len(block)] = np.sqrt(np.einsum("ij,ij->i", block, block))
         prepare(block, metric, np.arange(start, start + len(block)), source)
         yield start, block
 

@@ -72,12 +72,13 @@ class ModelVectors:
 
 
 def open_vectors(index_or_model: WordIndex | Embeddings | str | Path) -> VectorSource:
-    """A `VectorSource` over a `WordIndex`, loaded `Embeddings`, or a MODEL|INDEX path."""
+    """A `VectorSource` over a `WordIndex`, loaded `Embeddings`, or a MODEL|INDEX path
+    (or a word2vec / GloVe / fastText vector file, read into an exact index)."""
     if isinstance(index_or_model, WordIndex):
         return index_or_model
     if isinstance(index_or_model, Embeddings):
         return ModelVectors(index_or_model)
     path = Path(index_or_model)
-    if artifact_kind(path) == INDEX_KIND:
+    if path.is_file() or artifact_kind(path) == INDEX_KIND:
         return load_index(path)
     return ModelVectors(load_embeddings(path), path / EMBEDDINGS_FILE)

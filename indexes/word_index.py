@@ -9,22 +9,33 @@ products for ``ip`` and squared L2 distances (smaller is nearer) for ``l2``.
 [ScoredWord(token='sharks', score=0.79), ScoredWord(token='whale', score=0.71), ...]
 >>> index.analogy("italy", "rome", "germany", k=1)      # italy : rome :: germany : ?
 [ScoredWord(token='berlin', score=0.74)]
+>>> index.most_similar(positive=["rome", "germany"], negative=["italy"], topn=1)  # doctest: +SKIP
+[ScoredWord(token='berlin', score=0.74)]
+
+gensim's query verbs (`most_similar`, `similarity`, `doesnt_match`, `n_similarity`) and the
+conversions to and from a gensim ``KeyedVectors`` live in `embedrec.indexes.gensim_verbs` and
+`embedrec.indexes.keyed_vectors`; the methods here are their front door. The examples here are
+skipped under doctest (they need a trained index on disk); `embedrec.indexes.gensim_verbs`,
+`embedrec.indexes.in_memory` and `embedrec.indexes.keyed_vectors` have runnable ones.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from embedrec.core.errors import ConfigError
 from embedrec.indexes.faiss_support import higher_is_better, stored_range, stored_vectors
+from embedrec.indexes.scored import ScoredWord
 from embedrec.indexes.vector_chunks import normalize_rows
 from embedrec.indexes.vocab_lookup import VocabLookup
+
+if TYPE_CHECKING:
+    from embedrec.indexes.gensim_verbs import Key
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +47,13 @@ SCAN_ROWS = 65_536
 WordOrVector = str | Sequence[float] | np.ndarray
 
 
-@dataclass(frozen=True)
-class ScoredWord:
-    """One answer: a vocabulary token and its score (see the module docstring)."""
-
-    token: str
-    score: float
-
-
 class WordIndex:
     """A searchable FAISS index whose row ``i`` is the vector of ``tokens[i]``.
 
     ``index``: a filled FAISS index (search parameters already applied). ``metric``:
-    ``cosine`` (stored vectors are unit length), ``ip`` or ``l2``. Searches may run from
-    several threads at once; FAISS reads the index without locking.
+    ``cosine`` (stored vectors are unit length), ``ip`` or ``l2``. ``norms``: for a cosine
+    index, each vector's length before normalising (None when unknown). Searches may run
+    from several threads at once; FAISS reads the index without locking.
     """
 
     def __init__(
@@ -61,14 +65,18 @@ class WordIndex:
         manifest: dict[str, Any] | None = None,
         path: str | Path | None = None,
         counts: np.ndarray | None = None,
+        norms: np.ndarray | None = None,
     ) -> None:
         if index.ntotal != len(tokens):
             raise ValueError(f"index holds {index.ntotal} vectors for {len(tokens)} tokens")
+        if norms is not None and len(norms) != len(tokens):
+            raise ValueError(f"{len(norms)} vector lengths for {len(tokens)} tokens")
         self.index = index
         self.metric = metric
         self.manifest = dict(manifest or {})
         self.path = None if path is None else Path(path)
         self.counts = counts
+        self.norms = norms
         self._tokens = tokens
         self._lookup = VocabLookup(tokens)
         # A cosine flat index stores unit vectors that scans may read in place.
@@ -115,6 +123,15 @@ class WordIndex:
     def rows(self, ids: np.ndarray | Sequence[int]) -> np.ndarray:
         """float32 (n, dim) stored vectors of row ids (decoded for quantised kinds)."""
         return stored_vectors(self.index, np.asarray(ids, dtype=np.int64))
+
+    def original_rows(self, ids: np.ndarray | Sequence[int]) -> np.ndarray:
+        """float32 (n, dim) vectors as they were before indexing: the stored unit vectors
+        times their lengths for a cosine index that kept them (`norms`), else `rows`."""
+        ids = np.asarray(ids, dtype=np.int64)
+        rows = self.rows(ids)
+        if self.metric == "cosine" and self.norms is not None:
+            rows *= self.norms[ids][:, None]
+        return rows
 
     def iter_rows(
         self, stop: int | None = None, chunk_rows: int = SCAN_ROWS
@@ -242,6 +259,73 @@ class WordIndex:
             if i >= 0 and int(i) not in exclude
         ]
         return answers[:k]
+
+    @overload
+    def most_similar(
+        self,
+        positive: Key | Sequence[Key] | np.ndarray | None = None,
+        negative: Key | Sequence[Key] | np.ndarray | None = None,
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[ScoredWord]: ...
+
+    @overload
+    def most_similar(
+        self,
+        positive: Key | Sequence[Key] | np.ndarray | None = None,
+        negative: Key | Sequence[Key] | np.ndarray | None = None,
+        *,
+        topn: None,
+        restrict_vocab: int | None = None,
+    ) -> np.ndarray: ...
+
+    def most_similar(
+        self,
+        positive: Key | Sequence[Key] | np.ndarray | None = None,
+        negative: Key | Sequence[Key] | np.ndarray | None = None,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[ScoredWord] | np.ndarray:
+        """gensim's ``most_similar``: the ``topn`` words nearest (by cosine) to the mean of
+        the unit ``positive`` vectors minus the ``negative`` ones, inputs excluded.
+
+        Items are words, vectors, or ``(word, weight)`` pairs. ``topn=None`` gives the
+        cosine of every word (a float32 array); ``restrict_vocab`` searches the first N rows.
+
+        >>> index.most_similar(["woman", "king"], ["man"], topn=1)  # doctest: +SKIP
+        [ScoredWord(token='queen', score=0.71)]
+        """
+        from embedrec.indexes.gensim_verbs import most_similar
+
+        return most_similar(self, positive, negative, topn, restrict_vocab)
+
+    def similarity(self, a: str, b: str) -> float:
+        """gensim's ``similarity``: the cosine of two words' vectors."""
+        from embedrec.indexes.gensim_verbs import similarity
+
+        return similarity(self, a, b)
+
+    def n_similarity(self, words_a: Sequence[str], words_b: Sequence[str]) -> float:
+        """gensim's ``n_similarity``: the cosine of the means of two lists of words."""
+        from embedrec.indexes.gensim_verbs import n_similarity
+
+        return n_similarity(self, words_a, words_b)
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        """gensim's ``doesnt_match``: the word furthest from the mean of ``words``.
+
+        >>> index.doesnt_match(["breakfast", "cereal", "dinner", "lunch"])  # doctest: +SKIP
+        'cereal'
+        """
+        from embedrec.indexes.gensim_verbs import doesnt_match
+
+        return doesnt_match(self, words)
+
+    def to_keyed_vectors(self) -> Any:
+        """A gensim ``KeyedVectors`` holding these words and their original vectors."""
+        from embedrec.indexes.keyed_vectors import to_keyed_vectors
+
+        return to_keyed_vectors(self)
 
     @property
     def higher_is_better(self) -> bool:

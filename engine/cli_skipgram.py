@@ -82,6 +82,8 @@ Examples:
     default="auto",
     show_default=True,
     help="hogwild: compiled lock-free SGD on the TorchRec tables (1 CPU rank); "
+    "column: the compiled kernel on every CPU rank over its column slice, partial dots "
+    "all_reduced (auto's choice for N CPU ranks); "
     "torchrec: DMP lookups with the fused optimizer (any device, N ranks).",
 )
 @click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
@@ -141,7 +143,13 @@ def train_skipgram_command(
     """Train skip-gram word vectors (word2vec semantics) on a text dataset."""
     config = SkipGramConfig(checkpoint_every_steps=checkpoint_every, **settings)
     if nproc > 1:
+        from engine.column_plan import check_column_split, wants_column_kernel
         from engine.launch import command_argv, launch, prepare_output
+
+        if config.kernel == "column" or (
+            config.kernel == "auto" and wants_column_kernel(config, nproc, config.device)
+        ):
+            check_column_split(config.dim, nproc)  # one line here, not one per rank
 
         prepare_output(out, resume=resume, overwrite=overwrite)
         argv = command_argv(ctx, drop={"nproc", "max_restarts", "overwrite", "resume"})

@@ -33,6 +33,8 @@ import torch
 import torch.distributed as dist
 
 from engine.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from engine.column_plan import build_column_tables, check_column_split, wants_column_kernel
+from engine.column_runner import ColumnRunner
 from engine.corpus_blocks import Block, TrainingPosition, iter_blocks, linear_lr
 from engine.distributed import DistContext, distributed, format_plan
 from engine.errors import EngineError
@@ -70,6 +72,7 @@ class TrainResult:
     loss: float | None
     plan: dict[str, Any]
     resumed_from: str | None
+    comm: dict[str, float] | None = None  # column kernel: this rank's all_reduce calls/bytes
 
 
 def choose_kernel(config: SkipGramConfig, ctx: DistContext) -> str:
@@ -82,8 +85,15 @@ def choose_kernel(config: SkipGramConfig, ctx: DistContext) -> str:
         )
     if config.kernel != "auto":
         if config.kernel == "hogwild" and (ctx.world_size > 1 or config.precision != "fp32"):
-            raise ConfigError("kernel", "hogwild", "torchrec with several ranks or fp16/bf16")
+            raise ConfigError("kernel", "hogwild", "torchrec or column with several ranks")
+        if config.kernel == "column":
+            if config.precision != "fp32":
+                raise ConfigError("precision", config.precision, "fp32 with the column kernel")
+            check_column_split(config.dim, ctx.world_size)
         return config.kernel
+    if wants_column_kernel(config, ctx.world_size, ctx.device.type):
+        check_column_split(config.dim, ctx.world_size)  # a clear line, before any table
+        return "column"
     simple = ctx.world_size == 1 and ctx.device.type == "cpu" and config.precision == "fp32"
     if not simple and not config.shared_negatives:
         raise ConfigError("shared_negatives", False, "True when training on the torchrec kernel")
@@ -168,7 +178,10 @@ def train_skipgram(
             resuming = _prepare_model_dir(out, config, identity, resume=resume, overwrite=overwrite)
         if ctx.world_size > 1:
             dist.barrier()
-        tables = SkipGramTables.build(dataset.vocab_size, config, ctx)
+        if kernel == "column":  # one column slice of every table per rank
+            tables = build_column_tables(dataset.vocab_size, config, ctx)
+        else:
+            tables = SkipGramTables.build(dataset.vocab_size, config, ctx)
         assert config.lr is not None  # resolved above
         lr0: float = config.lr
         if ctx.is_main:
@@ -196,8 +209,10 @@ def train_skipgram(
         keep = keep_probabilities(counts, config.sample)
         neg_prob, neg_alias = negative_table(counts)
         tree = huffman_tree(counts) if config.hs else None
-        runner: HogwildRunner | TorchRecRunner
-        if kernel == "hogwild":
+        runner: HogwildRunner | TorchRecRunner | ColumnRunner
+        if kernel == "column":
+            runner = ColumnRunner(tables, config, keep=keep, neg_prob=neg_prob, neg_alias=neg_alias)
+        elif kernel == "hogwild":
             runner = HogwildRunner(
                 tables,
                 config,
@@ -254,8 +269,10 @@ def train_skipgram(
                 # The epoch's own mean loss (this process's pairs since the epoch began or
                 # the run resumed), for the epoch-end metrics line.
                 epoch_loss_start, epoch_pairs_start = position.loss_sum, position.pairs
+                # The column kernel trains every block on every rank (a round is one block).
+                per_round = 1 if kernel == "column" else ctx.world_size
                 rounds = _timed(
-                    _rounds(dataset, config.block_tokens, position.block, ctx.world_size),
+                    _rounds(dataset, config.block_tokens, position.block, per_round),
                     input_timer,
                 )
                 for first_block, blocks in rounds:
@@ -265,8 +282,9 @@ def train_skipgram(
                     def lr(fraction: float, before: int = before, span: int = round_words) -> float:
                         return linear_lr(lr0, config.min_lr, before + fraction * span, total_words)
 
-                    mine = blocks[ctx.rank] if ctx.rank < len(blocks) else None
-                    stream = position.epoch * 1_000_003 + first_block + ctx.rank
+                    rank = 0 if kernel == "column" else ctx.rank  # column: same text, same draws
+                    mine = blocks[rank] if rank < len(blocks) else None
+                    stream = position.epoch * 1_000_003 + first_block + rank
                     first_step = position.round_step if first_block == position.block else 0
                     steps, outcomes = runner.rounds(mine, lr, stream, first_step)
                     for loss_sum, pairs in outcomes:
@@ -318,6 +336,14 @@ def train_skipgram(
                         "progress": position.words / total_words,
                     },
                 )
+        except RuntimeError as exc:  # a collective failed: a peer rank died or hung up
+            if ctx.world_size == 1:
+                raise
+            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc)
+            raise EngineError(
+                f"rank {ctx.rank}: a collective failed ({reason}); the newest whole checkpoint "
+                f"in {out} is kept: rerun with --resume"
+            ) from None
         except KeyboardInterrupt:
             if ctx.world_size == 1:
                 log.warning("interrupted: saving a checkpoint so --resume can continue")
@@ -348,6 +374,7 @@ def train_skipgram(
             else position.loss_sum / position.pairs,
             plan=tables.plan,
             resumed_from=resumed_from,
+            comm=runner.comm.to_dict() if isinstance(runner, ColumnRunner) else None,
         )
         if ctx.is_main and vectors is not None:
             write_embeddings(out, vectors, dataset.vocab)

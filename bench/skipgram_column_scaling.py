@@ -62,6 +62,8 @@ def _prepare(words: int, work: Path) -> Path:
 def _train(dataset: Path, out: Path, epochs: int, extra: list[str]) -> dict[str, Any]:
     cmd = [EMBEDREC, "train", "skipgram", str(dataset), "--out", str(out), "--overwrite"]
     cmd += [*SETTINGS, "--epochs", str(epochs), "--no-progress", "--json", *extra]
+    if "--nproc" in extra:
+        cmd += ["--max-restarts", "0"]
     started = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - started

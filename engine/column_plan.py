@@ -3,15 +3,15 @@
 TorchRec's planner, told ``column_wise``, is free to place a table's column shards on any
 rank — on 2 ranks it put each table whole on one rank. The column kernel needs each rank to
 hold its own slice of *every* table, so this module builds the plan explicitly with
-TorchRec's ``construct_module_sharding_plan`` and ``column_wise(ranks=[0..N-1])``: table of
+TorchRec's ``construct_module_sharding_plan`` and ``column_wise(size_per_rank=...)``: table of
 width d → N shards of d/N columns, shard r on rank r, then DMP materialises them.
 
->>> check_column_split(dim=100, world_size=2)       # 50 columns per rank
-50
->>> check_column_split(dim=100, world_size=3)  # doctest: +ELLIPSIS
+>>> check_column_split(dim=100, world_size=2)       # 4-column units, as even as they go
+[52, 48]
+>>> check_column_split(dim=8, world_size=3)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-pipelines.errors.ConfigError: dim: got 100, expected a multiple of 3 (--nproc) ... e.g. 102
+pipelines.errors.ConfigError: nproc: got 3, expected at most 2 ranks for --dim 8 ...
 """
 
 from __future__ import annotations
@@ -33,27 +33,26 @@ from engine.skipgram_model import (
 )
 from pipelines.errors import ConfigError
 
-MIN_COLUMNS = 2  # fewer columns per rank than this leaves nothing worth splitting
+UNIT = 4  # fbgemm's TBE stores rows (and so column shards) in units of 4 floats
 
 
-def check_column_split(dim: int, world_size: int) -> int:
-    """Columns per rank; a `ConfigError` naming the bad value when ``dim`` does not split."""
-    if world_size * MIN_COLUMNS > dim:
+def check_column_split(dim: int, world_size: int) -> list[int]:
+    """Columns per rank, in fbgemm's 4-float units, as even as they go.
+
+    A `ConfigError` naming the bad value when ``dim`` does not split into ``world_size``
+    pieces of whole 4-column units.
+    """
+    if dim % UNIT:
+        raise ConfigError("dim", dim, f"a multiple of {UNIT} (fbgemm stores rows in 4 floats)")
+    units = dim // UNIT
+    if world_size > units:
         raise ConfigError(
             "nproc",
             world_size,
-            f"at most {dim // MIN_COLUMNS} ranks for --dim {dim} with --sharding column_wise "
-            f"(each rank needs >= {MIN_COLUMNS} columns)",
+            f"at most {units} ranks for --dim {dim} with the column kernel "
+            f"(each rank needs whole {UNIT}-column units; or --dim {UNIT * world_size})",
         )
-    if dim % world_size:
-        nearest = dim + world_size - dim % world_size
-        raise ConfigError(
-            "dim",
-            dim,
-            f"a multiple of {world_size} (--nproc) so every rank holds dim/{world_size} "
-            f"columns, e.g. {nearest}",
-        )
-    return dim // world_size
+    return [UNIT * (units // world_size + (r < units % world_size)) for r in range(world_size)]
 
 
 def wants_column_kernel(config: SkipGramConfig, world_size: int, device: str) -> bool:
@@ -71,15 +70,17 @@ def wants_column_kernel(config: SkipGramConfig, world_size: int, device: str) ->
     )
 
 
-def column_plan(collection: torch.nn.Module, names: list[str], ctx: DistContext) -> Any:
+def column_plan(collection: torch.nn.Module, names: list[str], ctx: DistContext, dim: int) -> Any:
     """The ShardingPlan: every table column-wise over all ranks, shard r on rank r."""
     from torchrec.distributed.sharding_plan import column_wise, construct_module_sharding_plan
     from torchrec.distributed.types import ShardingPlan
 
-    ranks = list(range(ctx.world_size))
+    widths = check_column_split(dim, ctx.world_size)
     module_plan = construct_module_sharding_plan(
         collection,
-        {name: column_wise(ranks=ranks) for name in names},
+        # Explicit sizes: given only ranks, TorchRec rounds the shard width (50 → one whole
+        # shard on rank 0 for dim 100 over 2 ranks).
+        {name: column_wise(size_per_rank=widths) for name in names},
         local_size=ctx.local_world_size,
         world_size=ctx.world_size,
         device_type=ctx.device.type,
@@ -105,7 +106,7 @@ def build_column_tables(
     apply_optimizer_in_backward(optimizer, collection.parameters(), settings)
     names = table_names(config)
     sharder = EmbeddingCollectionSharder()
-    plan = column_plan(collection, names, ctx)
+    plan = column_plan(collection, names, ctx, config.dim)
     dmp = DistributedModelParallel(collection, device=ctx.device, plan=plan, sharders=[sharder])
     summary = {key.split(".")[-1]: value for key, value in plan_summary(plan).items()}
     tables = SkipGramTables(dmp=dmp, plan=summary, names=names, ctx=ctx, vocab_size=vocab_size)

@@ -32,7 +32,14 @@ def failure_line(failures: dict[int, object], argv: list[str]) -> str:
     >>> failure_line({1: F()}, ["-m", "engine", "--out", "m"])  # doctest: +ELLIPSIS
     'embedrec: rank 1 (pid 42) ended with signal SIGKILL; rerun ... with --resume ... in m'
     """
-    rank = min(failures)
+
+    # The root cause: the first to fail, preferring a rank that was not stopped by torchrun.
+    def order(rank: int) -> tuple[bool, float, int]:
+        failure = failures[rank]
+        stopped = int(getattr(failure, "exitcode", 1)) == -signal.SIGTERM
+        return stopped, float(getattr(failure, "timestamp", 0) or 0), rank
+
+    rank = min(failures, key=order)
     failure = failures[rank]
     exitcode = int(getattr(failure, "exitcode", 1))
     pid = getattr(failure, "pid", "?")

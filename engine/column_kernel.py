@@ -142,6 +142,22 @@ def partial_dots(
             dots[p, d] = f
 
 
+@numba.njit(fastmath=True, cache=True, nogil=True)
+def fill_and_dot(
+    tokens: np.ndarray, offsets: np.ndarray, keep: np.ndarray, neg_prob: np.ndarray,
+    neg_alias: np.ndarray, window: int, negative: int, shared_negatives: bool,
+    cursor: np.ndarray, rng: np.ndarray, buf: np.ndarray, max_pairs: int,
+    ctx_out: np.ndarray, targets_out: np.ndarray, counts_out: np.ndarray, pos_out: np.ndarray,
+    syn0: np.ndarray, syn1: np.ndarray, dots: np.ndarray,
+) -> int:  # fmt: skip  # pragma: no cover - jitted
+    """`fill_chunk` then `partial_dots`, in one call (one dispatch per chunk, not two)."""
+    n = fill_chunk(tokens, offsets, keep, neg_prob, neg_alias, window, negative,
+                   shared_negatives, cursor, rng, buf, max_pairs, ctx_out, targets_out,
+                   counts_out, pos_out)  # fmt: skip
+    partial_dots(n, ctx_out, targets_out, counts_out, syn0, syn1, dots)
+    return n
+
+
 @numba.njit(inline="always", fastmath=True, cache=True)
 def apply_pair(
     row: int, targets: np.ndarray, count: int, dots: np.ndarray, lr: float,

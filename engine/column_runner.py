@@ -14,7 +14,7 @@ Overlap (double-buffered chunks)::
 
 Staleness: a pair's dot is computed before (a) the updates of the earlier pairs of its own
 chunk and (b) the whole previous chunk are applied — a minibatch of up to two chunks
-(``chunk_pairs`` = 2048 pairs ≈ 350 centre words by default). The 1-rank hogwild kernel with
+(``chunk_pairs`` = 512 pairs ≈ 150 centre words by default). The 1-rank hogwild kernel with
 T threads reads rows that the other T-1 threads are writing, an unordered staleness of the
 same kind. Reading the dots is the only difference; the update arithmetic is the hogwild
 kernel's (`engine.column_kernel.apply_pair`).
@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from engine.column_kernel import apply_chunk, fill_chunk, new_cursor, partial_dots
+from engine.column_kernel import apply_chunk, fill_and_dot, new_cursor
 from engine.column_plan import local_columns
 from engine.corpus_blocks import Block
 from engine.errors import EngineError
@@ -38,7 +38,10 @@ from engine.skipgram_config import SkipGramConfig
 from engine.skipgram_model import CONTEXT, WORD, SkipGramTables
 from engine.skipgram_runners import BlockPlan, StepOutcome
 
-DEFAULT_CHUNK_PAIRS = 2048
+# Pairs per all_reduce. Staleness grows with it: on the 4.4M-word wiki text (lr 0.025,
+# double-buffered) 2048 diverged to inf within one block, 1024 let rows grow past 2, 512
+# and 256 stayed near the 1-rank kernel's loss; 512 halves the calls of 256.
+DEFAULT_CHUNK_PAIRS = 512
 
 
 @dataclass
@@ -155,15 +158,12 @@ class ColumnRunner:
     def _fill(self, chunk: _Chunk, block: Block, walk: tuple[np.ndarray, ...]) -> int:
         cursor, rng, buf = walk
         cfg = self.config
-        chunk.n = fill_chunk(
+        chunk.n = fill_and_dot(
             block.tokens, block.offsets, self.keep, self.neg_prob, self.neg_alias,
             cfg.window, cfg.negative, cfg.shared_negatives, cursor, rng, buf,
             self.chunk_pairs, chunk.ctx, chunk.targets, chunk.counts, chunk.pos,
+            self.syn0, self.syn1, chunk.dots,
         )  # fmt: skip
-        if chunk.n:
-            partial_dots(
-                chunk.n, chunk.ctx, chunk.targets, chunk.counts, self.syn0, self.syn1, chunk.dots
-            )
         return chunk.n
 
     def _train(self, block: Block, lr: Callable[[float], float], stream: int) -> StepOutcome:

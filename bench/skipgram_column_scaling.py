@@ -115,6 +115,7 @@ def main() -> None:
         expected = result["pairs"] * (5 + 1) * 4
         result["comm_formula_bytes"] = expected if comm else 0
         rows[name] = result
+        _save({"runs": rows, "words": args.words})  # each run kept as soon as it ends
         print(
             f"{name}: {result['command_words_per_sec']:,.0f} words/s (command), "
             f"{result['words_per_sec']:,.0f} (trainer), loss {result['loss']:.4f}, "
@@ -131,11 +132,13 @@ def main() -> None:
         "loss_gap_4_ranks": round(four["loss"] / base["loss"] - 1, 4),
     }
     print(json.dumps(summary))
+    _save({"runs": rows, "summary": summary, "words": args.words})
+
+
+def _save(document: dict[str, Any]) -> None:
     results = REPO / "bench" / "results"
     results.mkdir(exist_ok=True)
-    (results / "skipgram_column_scaling.json").write_text(
-        json.dumps({"runs": rows, "summary": summary, "words": args.words}, indent=1)
-    )
+    (results / "skipgram_column_scaling.json").write_text(json.dumps(document, indent=1))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ Schemes (bytes each node sends per word the *cluster* trains; ring all_reduce mo
 - (a) column (this repo): every node walks every word; per pair the K+1 partial dots::
 
       B_a = p (K+1) 4 · 2 (N-1)/N            R_a = min(1 / (t_fix + t_col/N + L_a), BW / B_a)
-      L_a = 2 (N-1) α · p / chunk             (latency of one ring all_reduce per chunk)
+      L_a = 2 log2(N) α · p / chunk           (latency: one small all_reduce per chunk,
+                                               halving-doubling / tree, α per step)
 
 - (b) TorchRec row-/table-wise lookups: a node trains 1/N of the words; every looked-up row
   not on it comes forward (d floats) and its gradient goes back (d floats)::
@@ -45,7 +46,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 ALPHA = 30e-6  # seconds per message step of a TCP ring all_reduce (gloo over Ethernet)
-CHUNK = 2048  # pairs per all_reduce (engine.column_runner.DEFAULT_CHUNK_PAIRS)
+CHUNK = 512  # pairs per all_reduce (engine.column_runner.DEFAULT_CHUNK_PAIRS)
+GROUP = 4  # column-group size of the hybrid (column groups x data-parallel groups)
 SYNC_WORDS = 200_000  # (c): words a replica trains between two all_reduces (one block)
 NODES = [2, 4, 8, 16, 32, 64]
 LINKS_GBPS = [10, 25, 100]
@@ -107,13 +109,19 @@ def project(
     p, s = m["p"], m.get("s", 0.6)
     ring = 2 * (n - 1) / n
     b_a = p * (k + 1) * 4 * ring
-    lat_a = 2 * (n - 1) * ALPHA * p / CHUNK
+    lat_a = 2 * np.log2(n) * ALPHA * p / CHUNK
     r_a = min(1 / (m["t_fix"] + m["t_col"] / n + lat_a), bw / b_a)
     b_b = (p + s * (k + 1)) * 8 * dim * (n - 1) / n / n
     r_b = n * min(m["r1"], bw / (n * b_b))
     b_c = ring * 8 * m["vocab"] * dim / SYNC_WORDS / n
     r_c = n * min(m["r1"], bw / (n * b_c))
-    return {"a": r_a, "b": r_b, "c": r_c, "bytes_a": b_a, "bytes_b": b_b, "bytes_c": b_c}
+    # hybrid: n / GROUP column groups of GROUP nodes, each a data-parallel replica of the
+    # others, synchronised like (c) on its 1/GROUP slice of the tables
+    groups = max(1, n // GROUP)
+    inner = GROUP if n >= GROUP else n
+    lat_h = 2 * np.log2(max(inner, 2)) * ALPHA * p / CHUNK
+    r_h = groups * min(1 / (m["t_fix"] + m["t_col"] / inner + lat_h), bw / b_a)
+    return {"a": r_a, "b": r_b, "c": r_c, "h": r_h, "bytes_a": b_a, "bytes_b": b_b, "bytes_c": b_c}
 
 
 def plot(m: dict[str, float], path: Path) -> None:
@@ -121,14 +129,21 @@ def plot(m: dict[str, float], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, axes = plt.subplots(1, len(LINKS_GBPS), figsize=(13, 4), sharey=True)
     for ax, gbps in zip(axes, LINKS_GBPS, strict=True):
-        for key, label in (("a", "(a) column"), ("b", "(b) row/table-wise"), ("c", "(c) replicas")):
+        for key, label in (
+            ("a", "(a) column"),
+            ("b", "(b) row/table-wise"),
+            ("c", "(c) replicas"),
+            ("h", f"column groups of {GROUP} x replicas"),
+        ):
             ax.plot(NODES, [project(m, n, gbps)[key] for n in NODES], marker="o", label=label)
         ax.plot(NODES, [n * m["r1"] for n in NODES], "k:", label="N x one core")
         ax.set(xscale="log", yscale="log", title=f"{gbps} Gb/s", xlabel="nodes (1 core each)")
         ax.set_xticks(NODES, [str(n) for n in NODES])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     axes[0].set_ylabel("projected words/s")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
@@ -163,20 +178,23 @@ def main() -> None:
     parser.add_argument(
         "--results", type=Path, default=REPO / "bench/results/skipgram_column_scaling.json"
     )
+    parser.add_argument("--measured", help="JSON of p, t_fix, t_col, r1, vocab (skip timing)")
     parser.add_argument("--plot", type=Path, default=REPO / "docs/img/skipgram_cost_model.png")
     args = parser.parse_args()
-    m = measure(args.dataset)
+    m = json.loads(args.measured) if args.measured else measure(args.dataset)
     print(json.dumps({key: float(f"{value:.4g}") for key, value in m.items()}))
     for row in counted(args.results):
         print(json.dumps(row))
-    print("| nodes | link | (a) column | (b) row/table-wise | (c) replicas | B_a B/word/node |")
-    print("|---|---|---|---|---|---|")
+    print("| nodes | link | (a) column | (b) row/table-wise | (c) replicas | groups of 4 x (c) "
+          "| B_a | B_b | B_c |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     for gbps in LINKS_GBPS:
         for n in NODES:
             r = project(m, n, gbps)
             print(
                 f"| {n} | {gbps} Gb/s | {r['a'] / 1e6:.2f}M | {r['b'] / 1e6:.2f}M "
-                f"| {r['c'] / 1e6:.2f}M | {r['bytes_a']:.0f} |"
+                f"| {r['c'] / 1e6:.2f}M | {r['h'] / 1e6:.2f}M | {r['bytes_a']:.0f} "
+                f"| {r['bytes_b']:.0f} | {r['bytes_c']:.1f} |"
             )
     plot(m, args.plot)
     print(f"plot: {args.plot}")

@@ -166,7 +166,7 @@ def train_ranker(
             warm = warm_start(sharded, data.vocabs, config)
         run = _Run.start(out, config, ctx, spec, sharded, data, restored, show_progress)
         sharded.dmp.train()
-        with checkpoint_on_interrupt(ctx, run.save, close=run.log.close):
+        with checkpoint_on_interrupt(ctx, run.save, close=run.log.close, out=out):
             while run.state["epoch"] < config.epochs:
                 _train_epoch(run)
         elapsed = elapsed_since(run.started)

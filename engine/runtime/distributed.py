@@ -69,7 +69,15 @@ def init_distributed(device_name: str) -> DistContext:
     if dist.is_initialized():
         owns = False
     elif under_torchrun():
-        dist.init_process_group(backend=backend, init_method="env://")
+        try:
+            dist.init_process_group(backend=backend, init_method="env://")
+        except (RuntimeError, TimeoutError, ValueError) as exc:  # DistStoreError included
+            where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            raise EngineError(
+                f"rendezvous at {where} failed for rank {os.environ.get('RANK')} of "
+                f"{os.environ.get('WORLD_SIZE')}: {type(exc).__name__}: {first}"
+            ) from None
         owns = True
     else:
         store_dir = tempfile.mkdtemp(prefix="embedrec-pg-")

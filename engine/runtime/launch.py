@@ -74,7 +74,7 @@ def launch(nproc: int, argv: list[str], *, max_restarts: int) -> int:
     cmd = [
         sys.executable,
         "-m",
-        "torch.distributed.run",
+        "embedrec.engine.runtime.elastic_run",  # torchrun, with a failed rank reported in one line
         "--standalone",
         f"--nproc-per-node={nproc}",
         f"--max-restarts={max_restarts}",

@@ -192,15 +192,25 @@ class CheckpointCadence:
 
 @contextmanager
 def checkpoint_on_interrupt(
-    ctx: DistContext, save: Callable[[], None], *, close: Callable[[], None]
+    ctx: DistContext, save: Callable[[], None], *, close: Callable[[], None], out: Path
 ) -> Iterator[None]:
     """Ctrl-C on one rank saves a checkpoint so ``--resume`` continues; ``close`` always runs.
 
     With several ranks the others are not at the same step, so no collective save is tried:
-    the last periodic checkpoint is the resume point.
+    the last periodic checkpoint is the resume point. A collective that fails because a peer
+    rank died becomes one `EngineError` line naming that resume point.
     """
     try:
         yield
+    except RuntimeError as exc:  # a collective failed: a peer rank died or hung up
+        if ctx.world_size == 1:
+            raise
+        text = str(exc).strip()
+        reason = text.splitlines()[0][:200] if text else type(exc).__name__
+        raise EngineError(
+            f"rank {ctx.rank}: a collective failed ({reason}); the newest whole checkpoint "
+            f"in {out} is kept: rerun with --resume"
+        ) from None
     except KeyboardInterrupt:
         if ctx.world_size == 1:
             log.warning("interrupted: saving a checkpoint so --resume can continue")

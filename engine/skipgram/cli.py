@@ -10,6 +10,7 @@ import click
 
 from embedrec.core.cli_support import emit, json_option, subgroup
 from embedrec.engine.runtime.launch import train_or_launch, training_options
+from embedrec.engine.skipgram.column_plan import check_column_split, wants_column_kernel
 from embedrec.engine.skipgram.config import DEVICES, KERNELS, OPTIMIZERS, PRECISIONS, SkipGramConfig
 
 TRAIN_EPILOG = """\b
@@ -82,6 +83,8 @@ Examples:
     default="auto",
     show_default=True,
     help="hogwild: compiled lock-free SGD on the TorchRec tables (1 CPU rank); "
+    "column: the compiled kernel on every CPU rank over its column slice, partial dots "
+    "all_reduced (auto's choice for N CPU ranks); "
     "torchrec: DMP lookups with the fused optimizer (any device, N ranks).",
 )
 @click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
@@ -124,6 +127,11 @@ def train_skipgram_command(
 ) -> None:
     """Train skip-gram word vectors (word2vec semantics) on a text dataset."""
     config = SkipGramConfig(checkpoint_every_steps=checkpoint_every, **settings)
+    if nproc > 1 and (
+        config.kernel == "column"
+        or (config.kernel == "auto" and wants_column_kernel(config, nproc, config.device))
+    ):
+        check_column_split(config.dim, nproc)  # one line here, not one per rank
 
     def train() -> Any:
         from embedrec.engine.skipgram.train import train_skipgram

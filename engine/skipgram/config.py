@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from embedrec.core.errors import ConfigError
 
-Kernel = Literal["auto", "torchrec", "hogwild"]
-KERNELS: tuple[str, ...] = ("auto", "torchrec", "hogwild")
+Kernel = Literal["auto", "torchrec", "hogwild", "column"]
+KERNELS: tuple[str, ...] = ("auto", "torchrec", "hogwild", "column")
 DEVICES: tuple[str, ...] = ("cpu", "cuda")
 SHARDING_TYPES: tuple[str, ...] = (
     "table_wise",
@@ -60,7 +60,9 @@ class SkipGramConfig:
         block_tokens: corpus tokens per Hogwild block (the ``hogwild`` kernel).
         kernel: ``hogwild`` (compiled lock-free SGD on the TorchRec tables, CPU, 1 rank),
             ``torchrec`` (lookups and fused-optimizer backward through DMP; any device, N
-            ranks) or ``auto`` (hogwild on a 1-rank CPU run, torchrec otherwise).
+            ranks), ``column`` (the compiled kernel on every CPU rank over its own column slice
+            of the tables, partial dots all_reduced; `skipgram.column_runner`) or ``auto``
+            (hogwild on a 1-rank CPU run, column on N CPU ranks, torchrec otherwise).
         threads: CPU threads (None: all cores).
         precision: storage type of the tables (fp16/bf16 halve their memory; bf16 on CUDA only).
         qcomms: quantise the embedding all-to-alls between ranks (TorchRec qcomms) to this
@@ -113,7 +115,7 @@ class SkipGramConfig:
             raise ConfigError("optimizer", self.optimizer, "one of " + ", ".join(OPTIMIZERS))
         if self.kernel == "torchrec" and not self.shared_negatives:
             raise ConfigError("shared_negatives", False, "True with the torchrec kernel")
-        if self.kernel == "hogwild" and self.optimizer == "rowwise_adagrad":
+        if self.kernel in ("hogwild", "column") and self.optimizer == "rowwise_adagrad":
             raise ConfigError("optimizer", self.optimizer, "sgd with the hogwild kernel")
         if self.lr is not None and not 0.0 < self.lr <= 10.0:
             raise ConfigError("lr", self.lr, "a float in (0, 10], e.g. 0.025")
@@ -123,7 +125,9 @@ class SkipGramConfig:
             raise ConfigError("device", self.device, "one of " + ", ".join(DEVICES))
         if self.kernel not in KERNELS:
             raise ConfigError("kernel", self.kernel, "one of " + ", ".join(KERNELS))
-        if self.kernel == "hogwild" and self.device != "cpu":
+        if self.kernel == "column" and (self.hs or self.negative == 0):
+            raise ConfigError("kernel", self.kernel, "hogwild or torchrec with --hs/--negative 0")
+        if self.kernel in ("hogwild", "column") and self.device != "cpu":
             raise ConfigError("kernel", self.kernel, "torchrec or auto with --device cuda")
         if self.threads is not None:
             _positive_int("threads", self.threads)
@@ -146,7 +150,7 @@ class SkipGramConfig:
         """The optimizer this run uses once the kernel is known (``auto`` resolved)."""
         if self.optimizer != "auto":
             return self.optimizer
-        return "sgd" if (kernel or self.kernel) == "hogwild" else "rowwise_adagrad"
+        return "sgd" if (kernel or self.kernel) in ("hogwild", "column") else "rowwise_adagrad"
 
     def resolved_lr(self, kernel: str | None = None) -> float:
         """The starting learning rate (``None`` resolved from the optimizer)."""

@@ -44,6 +44,12 @@ from embedrec.engine.runtime.training import (
     prepare_model_dir,
     restore_latest,
 )
+from embedrec.engine.skipgram.column_plan import (
+    build_column_tables,
+    check_column_split,
+    wants_column_kernel,
+)
+from embedrec.engine.skipgram.column_runner import ColumnRunner
 from embedrec.engine.skipgram.config import SHAPE_FIELDS, SkipGramConfig
 from embedrec.engine.skipgram.corpus_blocks import Block, TrainingPosition, iter_blocks, linear_lr
 from embedrec.engine.skipgram.files import SKIPGRAM_MODEL_KIND, write_embeddings
@@ -79,6 +85,7 @@ class TrainResult:
     loss: float | None
     plan: dict[str, Any]
     resumed_from: str | None
+    comm: dict[str, float] | None = None  # column kernel: this rank's all_reduce calls/bytes
 
 
 def choose_kernel(config: SkipGramConfig, ctx: DistContext) -> str:
@@ -91,8 +98,15 @@ def choose_kernel(config: SkipGramConfig, ctx: DistContext) -> str:
         )
     if config.kernel != "auto":
         if config.kernel == "hogwild" and (ctx.world_size > 1 or config.precision != "fp32"):
-            raise ConfigError("kernel", "hogwild", "torchrec with several ranks or fp16/bf16")
+            raise ConfigError("kernel", "hogwild", "torchrec or column with several ranks")
+        if config.kernel == "column":
+            if config.precision != "fp32":
+                raise ConfigError("precision", config.precision, "fp32 with the column kernel")
+            check_column_split(config.dim, ctx.world_size)
         return config.kernel
+    if wants_column_kernel(config, ctx.world_size, ctx.device.type):
+        check_column_split(config.dim, ctx.world_size)  # a clear line, before any table
+        return "column"
     simple = ctx.world_size == 1 and ctx.device.type == "cpu" and config.precision == "fp32"
     if not simple and not config.shared_negatives:
         raise ConfigError("shared_negatives", False, "True when training on the torchrec kernel")
@@ -156,7 +170,10 @@ def train_skipgram(
             resume=resume,
             overwrite=overwrite,
         )
-        tables = SkipGramTables.build(dataset.vocab_size, config, ctx)
+        if kernel == "column":  # one column slice of every table per rank
+            tables = build_column_tables(dataset.vocab_size, config, ctx)
+        else:
+            tables = SkipGramTables.build(dataset.vocab_size, config, ctx)
         announce_plan(ctx, f", {kernel} kernel", tables.plan, echo)
         restored = restore_latest(out, tables, ctx, resume=resume, resuming=resuming)
         position = TrainingPosition()
@@ -165,7 +182,7 @@ def train_skipgram(
         run = _Run.start(
             out, dataset, config, ctx, tables, kernel, threads, position, show_progress
         )
-        with checkpoint_on_interrupt(ctx, run.save, close=run.log.close):
+        with checkpoint_on_interrupt(ctx, run.save, close=run.log.close, out=out):
             while position.epoch < config.epochs:
                 _train_epoch(run)
         elapsed = elapsed_since(run.started)
@@ -188,7 +205,7 @@ class _Run:
     ctx: DistContext
     tables: SkipGramTables
     kernel: str
-    runner: HogwildRunner | TorchRecRunner
+    runner: HogwildRunner | TorchRecRunner | ColumnRunner
     log: RunLog
     position: TrainingPosition
     cadence: CheckpointCadence
@@ -260,7 +277,7 @@ class _Run:
 
 def _make_runner(
     kernel: str, tables: SkipGramTables, config: SkipGramConfig, dataset: TextDataset, threads: int
-) -> HogwildRunner | TorchRecRunner:
+) -> HogwildRunner | TorchRecRunner | ColumnRunner:
     """The kernel's runner with the sampling tables of this vocabulary."""
     counts = dataset.vocab.counts
     neg_prob, neg_alias = negative_table(counts)
@@ -270,6 +287,9 @@ def _make_runner(
         "neg_alias": neg_alias,
         "tree": huffman_tree(counts) if config.hs else None,
     }
+    if kernel == "column":
+        del tables_kw["tree"]  # the column kernel refuses --hs up front
+        return ColumnRunner(tables, config, **tables_kw)
     if kernel == "hogwild":
         return HogwildRunner(tables, config, threads=threads, **tables_kw)
     return TorchRecRunner(tables, config, **tables_kw)
@@ -281,7 +301,9 @@ def _train_epoch(run: _Run) -> None:
     # The epoch's own mean loss (this process's pairs since the epoch began or the run
     # resumed), for the epoch-end metrics line.
     loss_start, pairs_start = position.loss_sum, position.pairs
-    rounds = _rounds(run.dataset, config.block_tokens, position.block, ctx.world_size)
+    # The column kernel trains every block on every rank (a round is one block).
+    per_round = 1 if run.kernel == "column" else ctx.world_size
+    rounds = _rounds(run.dataset, config.block_tokens, position.block, per_round)
     for first_block, blocks in _timed(rounds, run.input_seconds):
         _train_round(run, first_block, blocks)
         if run.cadence.due(position.step):
@@ -311,8 +333,9 @@ def _train_round(run: _Run, first_block: int, blocks: list[Block]) -> None:
     def lr(fraction: float) -> float:
         return run.lr_at(before + fraction * round_words)
 
-    mine = blocks[ctx.rank] if ctx.rank < len(blocks) else None
-    stream = position.epoch * 1_000_003 + first_block + ctx.rank
+    rank = 0 if run.kernel == "column" else ctx.rank  # column: same text, same draws
+    mine = blocks[rank] if rank < len(blocks) else None
+    stream = position.epoch * 1_000_003 + first_block + rank
     first_step = position.round_step if first_block == position.block else 0
     steps, outcomes = run.runner.rounds(mine, lr, stream, first_step)
     for loss_sum, pairs in outcomes:
@@ -367,6 +390,7 @@ def _result(run: _Run, elapsed: float, restored: Restored | None) -> TrainResult
         loss=loss,
         plan=run.tables.plan,
         resumed_from=None if restored is None else restored.path,
+        comm=run.runner.comm.to_dict() if isinstance(run.runner, ColumnRunner) else None,
     )
 
 

@@ -93,6 +93,7 @@ def _worker_pids(launcher: subprocess.Popen) -> list[int]:
         if "engine" in " ".join(p.cmdline())
         and "-m" in p.cmdline()
         and "torch.distributed.run" not in " ".join(p.cmdline())
+        and "embedrec.engine.runtime.elastic_run" not in " ".join(p.cmdline())
     ]
 
 

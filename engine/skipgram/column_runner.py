@@ -1,0 +1,188 @@
+"""Column-sharded skip-gram: the compiled kernel on every rank, partial dots all_reduced.
+
+Every rank trains the *same* block (not one block per rank): it walks the block with the
+same random stream, so all ranks draw the same pairs; each computes the dot products of a
+chunk of pairs over its own columns, one ``all_reduce`` per chunk sums them, and each rank
+then applies word2vec's update to its own columns. Only ``4 · (K + 1)`` bytes per pair cross
+the network, whatever the dim (Ordentlich et al., CIKM 2016).
+
+Overlap (double-buffered chunks)::
+
+    fill+dots(k) → all_reduce(k) async ─┐
+    wait(k-1), apply(k-1)               │  overlaps the reduction of chunk k
+    fill+dots(k+1) → all_reduce(k+1) ...┘
+
+Staleness: a pair's dot is computed before (a) the updates of the earlier pairs of its own
+chunk and (b) the whole previous chunk are applied — a minibatch of up to two chunks
+(``chunk_pairs`` = 512 pairs ≈ 150 centre words by default). The 1-rank hogwild kernel with
+T threads reads rows that the other T-1 threads are writing, an unordered staleness of the
+same kind. Reading the dots is the only difference; the update arithmetic is the hogwild
+kernel's (`embedrec.engine.skipgram.column_kernel.apply_pair`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from embedrec.engine.errors import EngineError
+from embedrec.engine.skipgram.column_kernel import apply_chunk, fill_and_dot, new_cursor
+from embedrec.engine.skipgram.column_plan import local_columns
+from embedrec.engine.skipgram.config import SkipGramConfig
+from embedrec.engine.skipgram.corpus_blocks import Block
+from embedrec.engine.skipgram.kernel_common import sigmoid_tables
+from embedrec.engine.skipgram.model import CONTEXT, WORD, SkipGramTables
+from embedrec.engine.skipgram.runners import BlockPlan, StepOutcome
+
+# Pairs per all_reduce. Staleness grows with it: on the 4.4M-word wiki text (lr 0.025,
+# double-buffered) 2048 diverged to inf within one block, 1024 let rows grow past 2, 512
+# and 256 stayed near the 1-rank kernel's loss; 512 halves the calls of 256.
+DEFAULT_CHUNK_PAIRS = 512
+
+
+@dataclass
+class CommCounter:
+    """What this rank handed to all_reduce: calls and payload bytes.
+
+    Bytes on the wire per rank for a ring all_reduce of ``payload`` bytes are
+    ``2 · (N − 1) / N · payload`` (reduce-scatter then all-gather); `wire_bytes` says so.
+    """
+
+    world_size: int
+    calls: int = 0
+    payload_bytes: int = 0
+
+    def add(self, nbytes: int) -> None:
+        self.calls += 1
+        self.payload_bytes += nbytes
+
+    @property
+    def wire_bytes(self) -> float:
+        n = self.world_size
+        return 2.0 * (n - 1) / n * self.payload_bytes if n > 1 else 0.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {**asdict(self), "wire_bytes_per_rank": self.wire_bytes}
+
+
+@dataclass
+class _Chunk:
+    """One buffer of pairs and their dots (two of these alternate)."""
+
+    ctx: np.ndarray
+    targets: np.ndarray
+    counts: np.ndarray
+    pos: np.ndarray
+    dots: np.ndarray
+    n: int = 0
+    work: object | None = None
+
+    @classmethod
+    def allocate(cls, pairs: int, width: int) -> _Chunk:
+        return cls(
+            ctx=np.zeros(pairs, np.int64),
+            targets=np.zeros((pairs, width), np.int64),
+            counts=np.zeros(pairs, np.int64),
+            pos=np.zeros(pairs, np.int64),
+            dots=np.zeros((pairs, width), np.float32),
+        )
+
+
+class ColumnRunner:
+    """The compiled kernel over this rank's columns; one all_reduce of partial dots per chunk."""
+
+    name = "column"
+
+    def __init__(
+        self,
+        tables: SkipGramTables,
+        config: SkipGramConfig,
+        *,
+        keep: np.ndarray,
+        neg_prob: np.ndarray,
+        neg_alias: np.ndarray,
+        chunk_pairs: int = DEFAULT_CHUNK_PAIRS,
+    ) -> None:
+        if config.negative < 1 or config.hs:
+            raise EngineError("the column kernel trains negative sampling only (--negative > 0)")
+        pieces = local_columns(tables)
+        self.syn0 = pieces[WORD][0].detach().numpy()
+        self.syn1 = pieces[CONTEXT][0].detach().numpy()
+        for array in (self.syn0, self.syn1):
+            if array.dtype != np.float32 or not array.flags.c_contiguous:
+                raise EngineError("the column kernel needs contiguous float32 shards")
+        self.columns = (pieces[WORD][1], pieces[WORD][1] + self.syn0.shape[1])
+        self.config = config
+        self.world_size = tables.ctx.world_size
+        self.keep, self.neg_prob, self.neg_alias = keep, neg_prob, neg_alias
+        self.sig, self.logsig = sigmoid_tables()
+        self.chunk_pairs = max(chunk_pairs, 2 * config.window)
+        width = config.negative + 1
+        self.buffers = (
+            _Chunk.allocate(self.chunk_pairs, width),
+            _Chunk.allocate(self.chunk_pairs, width),
+        )
+        self.comm = CommCounter(world_size=self.world_size)
+
+    def rounds(
+        self, block: Block | None, lr: Callable[[float], float], stream: int, first_step: int = 0
+    ) -> BlockPlan:
+        """One step: the whole block, the same block on every rank."""
+        if block is None or block.num_tokens == 0 or first_step > 0:
+            return 1, iter(())
+        if int(block.tokens.max()) >= self.syn0.shape[0] or int(block.tokens.min()) < 0:
+            raise EngineError("the corpus holds word ids outside the vocabulary (corrupt dataset)")
+        return 1, iter([self._train(block, lr, stream)])
+
+    def _reduce(self, chunk: _Chunk) -> None:
+        payload = torch.from_numpy(chunk.dots[: chunk.n])
+        self.comm.add(payload.numel() * payload.element_size())
+        if self.world_size > 1:
+            chunk.work = dist.all_reduce(payload, op=dist.ReduceOp.SUM, async_op=True)
+
+    def _apply(self, chunk: _Chunk, lr_start: float, lr_end: float, total: int) -> float:
+        if chunk.work is not None:
+            chunk.work.wait()  # type: ignore[attr-defined]
+            chunk.work = None
+        return float(
+            apply_chunk(
+                chunk.n, chunk.ctx, chunk.targets, chunk.counts, chunk.pos, chunk.dots,
+                self.syn0, self.syn1, self.sig, self.logsig, lr_start, lr_end, total,
+            )
+        )  # fmt: skip
+
+    def _fill(self, chunk: _Chunk, block: Block, walk: tuple[np.ndarray, ...]) -> int:
+        cursor, rng, buf = walk
+        cfg = self.config
+        chunk.n = fill_and_dot(
+            block.tokens, block.offsets, self.keep, self.neg_prob, self.neg_alias,
+            cfg.window, cfg.negative, cfg.shared_negatives, cursor, rng, buf,
+            self.chunk_pairs, chunk.ctx, chunk.targets, chunk.counts, chunk.pos,
+            self.syn0, self.syn1, chunk.dots,
+        )  # fmt: skip
+        return chunk.n
+
+    def _train(self, block: Block, lr: Callable[[float], float], stream: int) -> StepOutcome:
+        walk = new_cursor(self.config.seed, stream)
+        lr_start, lr_end = lr(0.0), lr(1.0)
+        total = block.num_tokens
+        loss, pairs = 0.0, 0
+        pending: _Chunk | None = None
+        k = 0
+        while True:
+            chunk = self.buffers[k % 2]
+            n = self._fill(chunk, block, walk)
+            if n:
+                self._reduce(chunk)
+            if pending is not None:  # overlaps the reduction just started
+                loss += self._apply(pending, lr_start, lr_end, total)
+                pairs += pending.n
+            if not n:
+                break
+            pending = chunk
+            k += 1
+        return loss, pairs

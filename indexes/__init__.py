@@ -14,7 +14,7 @@
 ``glove.6B.50d.txt`` may be any word2vec text/binary, GloVe or fastText .vec file, and
 ``to_keyed_vectors`` gives a gensim ``KeyedVectors``. The examples are skipped under
 doctest because they need those files and a trained index on disk; runnable ones are in
-`embedrec.indexes.files.reader`, `embedrec.indexes.files.index` and `embedrec.indexes.gensim_verbs`.
+`embedrec.indexes.files.reader`, `embedrec.indexes.files.spool` and `embedrec.indexes.gensim_verbs`.
 
 Names are imported on first use, so ``import embedrec.indexes`` loads neither FAISS nor pyarrow.
 """

@@ -11,7 +11,7 @@ Index directory::
                      (``source_model``) or vector file (``source_file``)
 
 The source is a model directory or a word2vec / GloVe / fastText vector file
-(`embedrec.indexes.files.index`), detected from its content.
+(`embedrec.indexes.files.spool`), detected from its content.
 
 Steps: plan the factory string (`embedrec.indexes.config`), train on a seeded sample where the kind
 needs it, add the vectors in chunks from the memory-mapped table (normalised for cosine),

@@ -1,6 +1,6 @@
 """Opening what the query and eval commands accept: an index directory, a model directory,
 or a word2vec / GloVe / fastText vector file (exact, in memory; skipped under doctest, as it
-needs the file: `embedrec.indexes.files.index` has a runnable example).
+needs the file: `embedrec.indexes.files.spool` has a runnable example).
 
 >>> index = load_index("indexes/wiki")    # index.faiss + vocab.parquet + manifest "index"
 >>> index = load_index("models/wiki")     # exact cosine index built in memory from the model

@@ -18,7 +18,7 @@ from embedrec.indexes import (
     build_index,
     load_index,
 )
-from embedrec.indexes.files.index import npy_header
+from embedrec.indexes.files.spool import npy_header
 
 
 def _read_all(path, **options):

@@ -2,11 +2,11 @@
 
 >>> from embedrec.indexes import IndexConfig, build_index, load_index
 >>> build_index("models/wiki", "indexes/wiki", IndexConfig(kind="auto"))  # doctest: +SKIP
->>> index = load_index("indexes/wiki")              # or a model dir: exact, in memory
->>> index.neighbors("shark", k=5)
->>> index.analogy("italy", "rome", "germany")       # italy : rome :: germany : ?
->>> evaluate_analogies(index, "questions-words.txt").accuracy
->>> evaluate_similarity("models/wiki", "wordsim353.tsv").spearman
+>>> index = load_index("indexes/wiki")          # or a model dir: exact   # doctest: +SKIP
+>>> index.neighbors("shark", k=5)                                        # doctest: +SKIP
+>>> index.analogy("italy", "rome", "germany")   # italy : rome :: germany : ?  # doctest: +SKIP
+>>> evaluate_analogies(index, "questions-words.txt").accuracy            # doctest: +SKIP
+>>> evaluate_similarity("models/wiki", "wordsim353.tsv").spearman        # doctest: +SKIP
 
 Names are imported on first use, so ``import embedrec.indexes`` loads neither FAISS nor pyarrow.
 """

@@ -1,7 +1,7 @@
 """Opening what the query and eval commands accept: an index directory or a model directory.
 
->>> index = load_index("indexes/wiki")    # index.faiss + vocab.parquet + manifest "index"
->>> index = load_index("models/wiki")     # exact cosine index built in memory from the model
+>>> index = load_index("indexes/wiki")  # index.faiss + vocab + manifest  # doctest: +SKIP
+>>> index = load_index("models/wiki")   # exact, built in memory         # doctest: +SKIP
 """
 
 from __future__ import annotations

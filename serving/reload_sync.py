@@ -16,7 +16,7 @@ uvicorn supervisor's SIGHUP publishes the current path again. A worker restarted
 crash reads ``desired.json`` at start, so it serves what the others serve.
 
 >>> broadcast = ReloadBroadcast("/tmp/embedrec-serve-x", workers=2)   # doctest: +SKIP
->>> broadcast.publish("/srv/indexes/wiki-2")                             # → generation
+>>> broadcast.publish("/srv/indexes/wiki-2")                # → generation  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ is freed when the last of them drops it. A broken index raises before the swap a
 one keeps serving.
 
 >>> state = ServiceState.open(ServeConfig(index="indexes/wiki"))     # doctest: +SKIP
->>> state.current().index.neighbors("shark", k=3)
->>> state.reload("indexes/wiki-hnsw")                  # blocks while loading, then swaps
+>>> state.current().index.neighbors("shark", k=3)  # doctest: +SKIP
+>>> state.reload("indexes/wiki-hnsw")      # blocks while loading, then swaps  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ typecheck-view:
 # (PIP_FIND_LINKS, as on this project's machines); override with DIST_TORCH_SOURCE=...
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 DIST_TORCH_SOURCE ?= $(if $(PIP_FIND_LINKS),,--index-url $(TORCH_CPU_INDEX))
-DIST_DEMO_ARGS ?= --words 300000 --epochs 3
+DIST_DEMO_ARGS ?= --words 150000 --epochs 1
 dist-check: install
 	PYTHON=$(PYTHON) BUILD_PY=$(PY) TORCH_SOURCE="$(DIST_TORCH_SOURCE)" \
 		DEMO_ARGS="$(DIST_DEMO_ARGS)" .ci/dist-check

@@ -31,6 +31,9 @@ def run_cli(
 ) -> int:
     """Run a click group; user mistakes become one line on stderr and a non-zero exit.
 
+    So does a missing optional library (torchrec, fbgemm, faiss, the serving stack, ...):
+    one line naming the pip command that installs it, exit status 3.
+
     Returns the exit status instead of raising, so console scripts can ``sys.exit`` it.
     """
     try:

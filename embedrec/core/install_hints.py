@@ -1,8 +1,8 @@
 """One line that names the fix when a dependency is missing, instead of a traceback.
 
-torchrec goes in with ``pip install --no-deps`` (its metadata names the CUDA-only
-``fbgemm-gpu``), so a pip user can easily end up without it; the README's "Install" section
-is the one place that says how, and these lines point there.
+torch, torchrec and fbgemm are installed in a particular way (README "Install" is the one
+place that says how and why), so a pip user can easily end up without one of them; these
+lines name the command and point there.
 
 >>> install_hint("torchrec")
 'torchrec is not installed — pip install --no-deps torchrec==1.8.0 (see README "Install")'

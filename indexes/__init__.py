@@ -2,14 +2,14 @@
 
 >>> from embedrec.indexes import IndexConfig, build_index, load_index
 >>> build_index("models/wiki", "indexes/wiki", IndexConfig(kind="auto"))  # doctest: +SKIP
->>> index = load_index("indexes/wiki")              # or a model dir: exact, in memory
->>> index.neighbors("shark", k=5)
->>> index.analogy("italy", "rome", "germany")       # italy : rome :: germany : ?
+>>> index = load_index("indexes/wiki")          # or a model dir: exact   # doctest: +SKIP
+>>> index.neighbors("shark", k=5)                                        # doctest: +SKIP
+>>> index.analogy("italy", "rome", "germany")   # italy : rome :: germany : ?  # doctest: +SKIP
 >>> index.most_similar(positive=["germany", "rome"], negative=["italy"], topn=1)  # doctest: +SKIP
 >>> glove = load_index("glove.6B.50d.txt")  # doctest: +SKIP
 >>> glove.to_keyed_vectors()                # doctest: +SKIP
->>> evaluate_analogies(index, "questions-words.txt").accuracy
->>> evaluate_similarity("models/wiki", "wordsim353.tsv").spearman
+>>> evaluate_analogies(index, "questions-words.txt").accuracy            # doctest: +SKIP
+>>> evaluate_similarity("models/wiki", "wordsim353.tsv").spearman        # doctest: +SKIP
 
 ``glove.6B.50d.txt`` may be any word2vec text/binary, GloVe or fastText .vec file, and
 ``to_keyed_vectors`` gives a gensim ``KeyedVectors``. The examples are skipped under

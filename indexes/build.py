@@ -19,7 +19,7 @@ then, for approximate kinds, measure recall@10 on a seeded sample of words and t
 efSearch / nprobe until it reaches the target.
 
 >>> report = build_index("models/wiki", "indexes/wiki", IndexConfig(kind="hnsw"))  # doctest: +SKIP
->>> report.factory, report.search_params, round(report.recall_at_10, 3)
+>>> report.factory, report.search_params, round(report.recall_at_10, 3)  # doctest: +SKIP
 ('HNSW32', {'efSearch': 64}, 0.967)
 """
 

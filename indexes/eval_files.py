@@ -14,7 +14,7 @@ Words are lower-cased. Lines starting with ``#`` and blank lines are skipped; ma
 lines are counted (by line number) and left out, never silently.
 
 >>> questions = read_analogy_questions("eval/questions-words.txt")   # doctest: +SKIP
->>> questions.sections[0].name, len(questions.sections[0].questions)
+>>> questions.sections[0].name, len(questions.sections[0].questions)  # doctest: +SKIP
 ('capital-common-countries', 506)
 """
 

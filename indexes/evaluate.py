@@ -15,7 +15,7 @@ Vectors are compared by cosine whatever the index metric; an index is evaluated 
 vectors it stores (decoded for quantised kinds), a model on its full-precision vectors.
 
 >>> report = evaluate_analogies("models/wiki", "eval/questions-words.txt")  # doctest: +SKIP
->>> round(report.accuracy, 3), report.correct, report.total, report.skipped_oov
+>>> round(report.accuracy, 3), report.correct, report.total, report.skipped_oov  # doctest: +SKIP
 (0.412, 7632, 18519, 1025)
 """
 

@@ -2,8 +2,8 @@
 or a word2vec / GloVe / fastText vector file (exact, in memory; skipped under doctest, as it
 needs the file: `embedrec.indexes.files.spool` has a runnable example).
 
->>> index = load_index("indexes/wiki")    # index.faiss + vocab.parquet + manifest "index"
->>> index = load_index("models/wiki")     # exact cosine index built in memory from the model
+>>> index = load_index("indexes/wiki")  # index.faiss + vocab + manifest  # doctest: +SKIP
+>>> index = load_index("models/wiki")   # exact, built in memory         # doctest: +SKIP
 >>> index = load_index("glove.6B.50d.txt")  # doctest: +SKIP
 """
 

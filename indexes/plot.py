@@ -5,7 +5,7 @@ their first two principal axes (numpy SVD). Drawn with matplotlib's Agg canvas (
 no pyplot state) and written atomically.
 
 >>> plot = plot_pca("models/wiki", ["king", "queen", "man", "woman"], "kq.png")  # doctest: +SKIP
->>> plot.points.shape, plot.explained_variance_ratio
+>>> plot.points.shape, plot.explained_variance_ratio  # doctest: +SKIP
 ((4, 2), (0.52, 0.31))
 """
 

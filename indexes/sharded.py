@@ -13,7 +13,8 @@ Index directory of a sharded build::
     shard-00000-of-00004.faiss ... shard-00003-of-00004.faiss
     vocab.parquet, manifest.json   (``shards``: [{"file", "start", "stop"}, ...])
 
->>> shards = ShardedIndex.from_template(empty_trained_index, shard_ranges(70_000, 4))
+>>> ranges = shard_ranges(70_000, 4)
+>>> shards = ShardedIndex.from_template(empty_trained_index, ranges)  # doctest: +SKIP
 >>> shards.add(vectors)           # fills shard 0 first, then 1, ...  # doctest: +SKIP
 >>> scores, ids = shards.search(queries, 10)                          # doctest: +SKIP
 """

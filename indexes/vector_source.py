@@ -4,7 +4,7 @@ A model directory gives its full-precision vectors straight from the memory map 
 is built); an index gives the vectors as it stores them (decoded for quantised kinds).
 
 >>> source = open_vectors("models/wiki")                              # doctest: +SKIP
->>> source.rows([0, 1]).shape
+>>> source.rows([0, 1]).shape  # doctest: +SKIP
 (2, 100)
 """
 

@@ -5,9 +5,9 @@ index is built in memory). Scores are cosine similarities for the ``cosine`` met
 products for ``ip`` and squared L2 distances (smaller is nearer) for ``l2``.
 
 >>> index = load_index("indexes/wiki")                                # doctest: +SKIP
->>> index.neighbors("shark", k=3)
+>>> index.neighbors("shark", k=3)  # doctest: +SKIP
 [ScoredWord(token='sharks', score=0.79), ScoredWord(token='whale', score=0.71), ...]
->>> index.analogy("italy", "rome", "germany", k=1)      # italy : rome :: germany : ?
+>>> index.analogy("italy", "rome", "germany", k=1)  # italy : rome :: germany : ?  # doctest: +SKIP
 [ScoredWord(token='berlin', score=0.74)]
 >>> index.most_similar(positive=["rome", "germany"], negative=["italy"], topn=1)  # doctest: +SKIP
 [ScoredWord(token='berlin', score=0.74)]

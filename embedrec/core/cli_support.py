@@ -17,10 +17,12 @@ from typing import Any, TypeVar
 import click
 
 from embedrec.core.errors import EmbedrecError
+from embedrec.core.install_hints import install_hint
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USER_ERROR = 2
+EXIT_MISSING_DEPENDENCY = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -28,6 +30,9 @@ def run_cli(
     group: click.Group, argv: Sequence[str] | None = None, prog_name: str = "embedrec"
 ) -> int:
     """Run a click group; user mistakes become one line on stderr and a non-zero exit.
+
+    So does a missing optional library (torchrec, fbgemm, faiss, the serving stack, ...):
+    one line naming the pip command that installs it, exit status 3.
 
     Returns the exit status instead of raising, so console scripts can ``sys.exit`` it.
     """
@@ -59,6 +64,12 @@ def run_cli(
     except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
         click.echo(f"{prog_name}: error: {exc.filename}: {exc.strerror}", err=True)
         return EXIT_USER_ERROR
+    except ModuleNotFoundError as exc:
+        hint = install_hint(exc.name)
+        if hint is None:  # not an optional dependency: a bug, keep the traceback
+            raise
+        click.echo(f"{prog_name}: error: {hint}", err=True)
+        return EXIT_MISSING_DEPENDENCY
     except OSError as exc:
         if exc.errno is not None and exc.strerror:  # disk full, too many files, …
             click.echo(f"{prog_name}: error: {exc.strerror} ({exc.filename or ''})", err=True)

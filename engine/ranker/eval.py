@@ -18,7 +18,8 @@ defines them): ``doc_popularity`` (train clicks of the doc), ``query_doc_ctr`` (
 train CTR of the (query, doc) pair) and ``logged_order`` (−position).
 
 >>> report = evaluate_ranker("models/ranker", "data/clicks")          # doctest: +SKIP
->>> report["with_position"]["auc"], report["baselines"]["doc_popularity"]["ndcg@10"]
+>>> baselines = report["baselines"]                                  # doctest: +SKIP
+>>> report["with_position"]["auc"], baselines["doc_popularity"]["ndcg@10"]  # doctest: +SKIP
 (0.8251, 0.6503)
 """
 

@@ -16,7 +16,7 @@ through the dot products and the MLP); each is exact for its own question. Posit
 not explained: serving scores are position-free.
 
 >>> contributions = explain_rows(model, examples, spec)             # doctest: +SKIP
->>> {g: round(float(v[0]), 2) for g, v in contributions.items()}
+>>> {g: round(float(v[0]), 2) for g, v in contributions.items()}  # doctest: +SKIP
 {'query': 1.31, 'title': 0.42, 'doc': 0.87, 'device': -0.05, 'region': 0.33}
 """
 

@@ -27,8 +27,9 @@ build it on the CPU and `load_state_dict` the exported state for inference.
 
 >>> model = RankerModel(spec, dim=32, mlp=(128, 64), dense_mlp=(64,), max_position=20,
 ...                     device=torch.device("cpu"), seed=1)           # doctest: +SKIP
->>> relevance, log_examined, q, v = model(batch.features, batch.dense, batch.position)
->>> relevance.shape, log_examined.shape
+>>> out = model(batch.features, batch.dense, batch.position)        # doctest: +SKIP
+>>> relevance, log_examined, q, v = out                              # doctest: +SKIP
+>>> relevance.shape, log_examined.shape  # doctest: +SKIP
 (torch.Size([2048]), torch.Size([2048]))
 """
 

@@ -6,9 +6,9 @@ Mirrors `engine.skipgram.progress` (the skip-gram's) with examples instead of wo
 figures when the run validates), appended and flushed line by line, so a crashed or resumed
 run keeps its curve.
 
->>> log = TrainingLog(model_dir, total_examples=5_400_000, initial_examples=0,
+>>> log = TrainingLog(model_dir, total_examples=5_400_000, initial_examples=0,  # doctest: +SKIP
 ...                   enabled=True, show_progress=True)              # doctest: +SKIP
->>> log.advance(examples=2048, loss_sum=812.5, record={"epoch": 0, "step": 1})
+>>> log.advance(examples=2048, loss_sum=812.5, record={"epoch": 0, "step": 1})  # doctest: +SKIP
 """
 
 from __future__ import annotations

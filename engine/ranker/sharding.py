@@ -7,9 +7,9 @@ updates. One `CombinedOptimizer` holds both, so its state dict — the checkpoin
 ``optim`` — carries the fused state and the dense optimizer's moments.
 
 >>> sharded = ShardedRanker.build(spec, config, ctx)                  # doctest: +SKIP
->>> sharded.plan["doc"]["sharding_type"]
+>>> sharded.plan["doc"]["sharding_type"]  # doctest: +SKIP
 'table_wise'
->>> state = sharded.export_state()     # rank 0: plain tensors for `RankerModel.load_state_dict`
+>>> state = sharded.export_state()  # rank 0: tensors for RankerModel   # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ import click
 
 from embedrec.core.cli_support import emit, json_option, subgroup
 from embedrec.engine.runtime.launch import train_or_launch, training_options
-from embedrec.engine.skipgram.column_plan import check_column_split, wants_column_kernel
 from embedrec.engine.skipgram.config import DEVICES, KERNELS, OPTIMIZERS, PRECISIONS, SkipGramConfig
 
 TRAIN_EPILOG = """\b
@@ -127,11 +126,8 @@ def train_skipgram_command(
 ) -> None:
     """Train skip-gram word vectors (word2vec semantics) on a text dataset."""
     config = SkipGramConfig(checkpoint_every_steps=checkpoint_every, **settings)
-    if nproc > 1 and (
-        config.kernel == "column"
-        or (config.kernel == "auto" and wants_column_kernel(config, nproc, config.device))
-    ):
-        check_column_split(config.dim, nproc)  # one line here, not one per rank
+    if nproc > 1:
+        _check_column_split(config, nproc)
 
     def train() -> Any:
         from embedrec.engine.skipgram.train import train_skipgram
@@ -158,6 +154,17 @@ def train_skipgram_command(
             dataclasses.asdict(result), as_json=as_json, human=_train_summary
         ),
     )
+
+
+def _check_column_split(config: SkipGramConfig, nproc: int) -> None:
+    """A dim that does not split over ``nproc`` column ranks: one line here, not one per rank."""
+    from embedrec.engine.skipgram.column_plan import check_column_split, wants_column_kernel
+
+    column = config.kernel == "column" or (
+        config.kernel == "auto" and wants_column_kernel(config, nproc, config.device)
+    )
+    if column:
+        check_column_split(config.dim, nproc)
 
 
 def _train_summary(result: dict[str, Any]) -> str:

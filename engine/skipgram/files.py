@@ -10,7 +10,7 @@ A skip-gram model directory holds (besides ``config.json``, ``metrics.jsonl`` an
 This module is the one place that reads them; indexes and serving load vectors through it.
 
 >>> emb = load_embeddings("models/wiki")                              # doctest: +SKIP
->>> emb.vectors.shape, emb.tokens[:3]
+>>> emb.vectors.shape, emb.tokens[:3]  # doctest: +SKIP
 ((71290, 100), ['the', 'of', 'and'])
 """
 

@@ -12,8 +12,8 @@ Adagrad for the torchrec kernel), so the TBE kernels update the rows they looked
 dense gradient of a table ever exists.
 
 >>> tables = SkipGramTables.build(vocab_size=71290, config=config, ctx=ctx)   # doctest: +SKIP
->>> tables.plan                    # {'word': {'sharding_type': 'table_wise', ...}, ...}
->>> tables.local_weights()["word"].shape        # on one rank: the whole table, no copy
+>>> tables.plan                    # {'word': {'sharding_type': ...}}  # doctest: +SKIP
+>>> tables.local_weights()["word"].shape  # 1 rank: whole table, no copy  # doctest: +SKIP
 torch.Size([71290, 100])
 """
 

@@ -5,7 +5,8 @@ JSON object per interval and per epoch end, appended and flushed line by line, s
 or resumed run keeps its curve; ``embedrec plot`` and the benches read it.
 
 >>> log = RunLog(model_dir, total_words=5 * 17_000_000, enabled=True)      # doctest: +SKIP
->>> log.advance(words=200_000, loss_sum=1234.5, pairs=900_000, lr=0.0249, position=pos)
+>>> log.advance(words=200_000, loss_sum=1234.5, pairs=900_000,       # doctest: +SKIP
+...             lr=0.0249, position=pos)
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ HogBatch grouping of Ji et al. (2016): the same pairs and the same number of neg
 pair as word2vec, with 2 table rows per pair instead of 2 + K.
 
 >>> w = build_windows(tokens, offsets, keep, window=5, seed=1, stream=0)   # doctest: +SKIP
->>> w.centers.shape, w.context_offsets.shape       # (N,), (N+1,)
+>>> w.centers.shape, w.context_offsets.shape       # (N,), (N+1,)  # doctest: +SKIP
 """
 
 from __future__ import annotations

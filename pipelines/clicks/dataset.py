@@ -3,7 +3,7 @@
 The ranker reads click datasets only through this module (layout: `embedrec.core.schemas`).
 
 >>> ds = open_click_dataset("data/clicks")                            # doctest: +SKIP
->>> ds.sparse_features, len(ds.vocabs["doc"])
+>>> ds.sparse_features, len(ds.vocabs["doc"])  # doctest: +SKIP
 (('device', 'region'), 1843)
 >>> for batch in ds.iter_batches(rows=4096, split="train"):           # doctest: +SKIP
 ...     labels = batch.column("label").to_numpy()                     # int8 (N,)

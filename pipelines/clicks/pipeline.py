@@ -5,7 +5,7 @@
 >>> result = run_clicks_pipeline(                                     # doctest: +SKIP
 ...     ClicksPipelineConfig(inputs=("logs/",), format="jsonl", out="data/clicks"),
 ...     ClusterConfig(workers=2))
->>> result.manifest["counts"]["examples"]
+>>> result.manifest["counts"]["examples"]  # doctest: +SKIP
 18342
 
 Stages, each a set of Dask tasks over partitions (byte ranges of whole lines, see

@@ -1,7 +1,7 @@
 """Run one stage of a pipeline as Dask tasks, with a progress bar and fail-fast errors.
 
 >>> runner = TaskRunner(client, progress=True)                       # doctest: +SKIP
->>> stats = runner.map("tokenize", tokenize_partition, partitions, ctx=ctx,
+>>> stats = runner.map("tokenize", tokenize_partition, partitions, ctx=ctx,  # doctest: +SKIP
 ...                    weights=[p.bytes for p in partitions], unit="B")
 
 Results come back in the order of ``items`` whatever order the tasks finish in. The first task

@@ -4,7 +4,7 @@ The engine and the indexes read datasets only through this module, so the on-dis
 (see `embedrec.core.schemas`) is stated in one place.
 
 >>> ds = open_text_dataset("data/wiki")                               # doctest: +SKIP
->>> ds.vocab_size, ds.total_tokens
+>>> ds.vocab_size, ds.total_tokens  # doctest: +SKIP
 (71290, 16718844)
 >>> for tokens, offsets in ds.iter_batches(rows=4096):                # doctest: +SKIP
 ...     sentence_0 = tokens[offsets[0]:offsets[1]]                    # int32 word ids

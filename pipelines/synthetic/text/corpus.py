@@ -7,10 +7,11 @@ and pool words are drawn with Zipf-like weights, so some countries, nouns and ad
 common and others rare, as in real text. A *coverage* sentence for every (word, topic) is
 mixed in at random places so even a small corpus holds every planted word.
 
->>> from random import Random                                          # doctest: +SKIP
+>>> from random import Random
+>>> from embedrec.pipelines.synthetic.text.lexicon import RELATIONS
 >>> sampler = SentenceSampler(RELATIONS, Random(0))
 >>> sampler.relation_sentence(RELATIONS[0], 0, "left", topic="Louvre")
-'Traffic in Paris slowed near the Louvre district.'
+Sentence(text='The skyline of Paris rises above the Louvre.', words=8)
 """
 
 from __future__ import annotations

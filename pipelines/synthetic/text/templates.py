@@ -11,8 +11,8 @@ Template fields: ``{w}`` the word, ``{p}`` its partner (partner templates only),
 ``{t}``/``{u}`` two topic words of the pair, ``{a}``/``{b}`` adjectives, ``{n}``/``{m}``
 nouns, ``{x}`` a surname.
 
->>> template_fields("The mayor of {w} argued about the {t}.")
-frozenset({'w', 't'})
+>>> sorted(template_fields("The mayor of {w} argued about the {t}."))
+['t', 'w']
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ skip-gram gets ≥ 90 %). Same config → byte-identical files (``manifest.json`
 records its creation time).
 
 >>> summary = generate_text_world(TextWorldConfig(seed=0, words=200_000), "world")  # doctest: +SKIP
->>> summary.words, summary.questions["capital-world"]
+>>> summary.words, summary.questions["capital-world"]  # doctest: +SKIP
 (200007, 870)
 
 Command line: ``embedrec generate text --out world --seed 0 --words 1000000``.

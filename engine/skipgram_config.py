@@ -31,6 +31,8 @@ OPTIMIZERS: tuple[str, ...] = ("auto", "sgd", "rowwise_adagrad")
 # Learning rates that work for each optimizer on word2vec's task: SGD as word2vec/gensim;
 # row-wise Adagrad normalises each row's step by its gradient history, so it starts higher.
 DEFAULT_LR = {"sgd": 0.025, "rowwise_adagrad": 0.2}
+# fbgemm's table-batched kernels store rows in units of 4 floats; other widths are padded.
+TABLE_DIM_UNIT = 4
 # Fields that change what a checkpoint's tensors mean; a resume must keep them.
 SHAPE_FIELDS: tuple[str, ...] = ("dim", "negative", "hs", "seed", "precision")
 
@@ -40,7 +42,8 @@ class SkipGramConfig:
     """Word2vec skip-gram settings (defaults follow word2vec/gensim where they exist).
 
     Attributes:
-        dim: embedding width.
+        dim: embedding width (any >= 1; the tables are padded to a multiple of 4 inside,
+            see ``table_dim``, and everything exported has exactly ``dim`` columns).
         window: maximum window radius; each centre draws its radius in 1..window.
         negative: negative samples per (context, centre) pair; 0 disables.
         shared_negatives: draw the K negatives once per centre word and share them among its
@@ -95,9 +98,6 @@ class SkipGramConfig:
 
     def __post_init__(self) -> None:
         _positive_int("dim", self.dim)
-        if self.dim % 4:
-            # fbgemm's table-batched kernels store rows in 4-float units.
-            raise ConfigError("dim", self.dim, "a multiple of 4 (e.g. 48, 64, 100, 128)")
         _positive_int("window", self.window)
         _positive_int("epochs", self.epochs)
         _positive_int("batch_size", self.batch_size)
@@ -141,6 +141,15 @@ class SkipGramConfig:
             raise ConfigError(
                 "checkpoint_every_seconds", self.checkpoint_every_seconds, "a number > 0"
             )
+
+    @property
+    def table_dim(self) -> int:
+        """Width of the stored tables: ``dim`` rounded up to fbgemm's 4-float row unit.
+
+        The extra columns start at zero in every table and stay zero (each one's gradient is
+        a product with a zero column of the other table); exports slice them off.
+        """
+        return -(-self.dim // TABLE_DIM_UNIT) * TABLE_DIM_UNIT
 
     def resolved_optimizer(self, kernel: str | None = None) -> str:
         """The optimizer this run uses once the kernel is known (``auto`` resolved)."""

@@ -161,7 +161,9 @@ def train_skipgram(
         threads = _set_threads(config.threads)
         kernel = choose_kernel(config, ctx)
         config = config.replace(
-            optimizer=config.resolved_optimizer(kernel), lr=config.resolved_lr(kernel)
+            optimizer=config.resolved_optimizer(kernel),
+            lr=config.resolved_lr(kernel),
+            final_lr_ratio=config.resolved_final_lr_ratio(kernel),
         )
         resuming = False
         if ctx.is_main:
@@ -171,6 +173,7 @@ def train_skipgram(
         tables = SkipGramTables.build(dataset.vocab_size, config, ctx)
         assert config.lr is not None  # resolved above
         lr0: float = config.lr
+        final_ratio = config.final_lr_ratio or 0.0
         if ctx.is_main:
             plan_text = f"sharding plan ({ctx.world_size} rank(s), {kernel} kernel):\n" + (
                 format_plan(tables.plan)
@@ -263,7 +266,9 @@ def train_skipgram(
                     before = position.words
 
                     def lr(fraction: float, before: int = before, span: int = round_words) -> float:
-                        return linear_lr(lr0, config.min_lr, before + fraction * span, total_words)
+                        return linear_lr(
+                            lr0, config.min_lr, before + fraction * span, total_words, final_ratio
+                        )
 
                     mine = blocks[ctx.rank] if ctx.rank < len(blocks) else None
                     stream = position.epoch * 1_000_003 + first_block + ctx.rank
@@ -306,7 +311,7 @@ def train_skipgram(
                 position.block = 0
                 epoch_pairs = position.pairs - epoch_pairs_start
                 run_log.emit(
-                    lr=linear_lr(lr0, config.min_lr, position.words, total_words),
+                    lr=linear_lr(lr0, config.min_lr, position.words, total_words, final_ratio),
                     loss=(position.loss_sum - epoch_loss_start) / epoch_pairs
                     if epoch_pairs
                     else None,

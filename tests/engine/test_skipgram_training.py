@@ -44,7 +44,7 @@ def test_learns_the_planted_analogies(tmp_path, world, kernel, extra, floor, thr
     metrics = read_metrics(tmp_path / "m")
     assert [m["epoch"] for m in metrics if m.get("epoch_end")] == [0, 1, 2, 3, 4]
     assert metrics[-1]["loss"] < metrics[0]["loss"]
-    saved = json.loads((tmp_path / "m" / "config.json").read_text())
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())["skipgram"]
     assert saved["shared_negatives"] == extra.get("shared_negatives", True)
 
 

@@ -2,11 +2,11 @@
 
 This is word2vec's update — per (context, centre) pair, negative sampling and/or
 hierarchical softmax, the learning rate decayed linearly; negatives drawn once per centre
-and shared by its contexts (HogBatch) unless ``shared_negatives`` is off — run by ``threads`` threads over
-disjoint sentence ranges of a block, writing straight into the weight tensors that the
-TorchRec EmbeddingCollection owns (numpy views of the fused TBE weights, no copies). It is
-the fast CPU path of a 1-rank run; the ``torchrec`` kernel (DMP lookups, fused optimizer in
-backward) is the path for GPUs and several ranks.
+and shared by its contexts (HogBatch) unless ``shared_negatives`` is off — run by
+``threads`` threads over disjoint sentence ranges of a block, writing straight into the
+weight tensors that the TorchRec EmbeddingCollection owns (numpy views of the fused TBE
+weights, no copies). It is the fast CPU path of a 1-rank run; the ``torchrec`` kernel (DMP
+lookups, fused optimizer in backward) is the path for GPUs and several ranks.
 
 Word2vec's skip-gram takes the *context* word's input vector and predicts the *centre*
 word, so the output rows touched per pair are the centre's (positive), K negatives, or the

@@ -15,7 +15,8 @@ centre's Huffman path.
 Update rules (``rule``), each in its own function so another kernel can copy it exactly:
 
 - ``RULE_GENSIM_SGD`` (the engine's default): plain SGD; an output whose score f has
-  |f| >= 6 (off the sigmoid table) is left alone, as gensim does (`_logistic_step`).
+  |f| >= 6 (off the sigmoid table) is left alone, as gensim does
+  (`_clipped_logistic_step` with ``skip_saturated``; `_logistic_step` keeps word2vec.c's).
 - ``RULE_W2V_SGD``: plain SGD with word2vec.c's step for such a score (g = (label - 1)·lr
   for f >= 6, label·lr for f <= -6); the kernel's rule before issue 13.
 - ``RULE_ROW_ADAGRAD`` (measured, not a default): gensim's clipping; every row r keeps
@@ -53,6 +54,14 @@ _TABLE_SCALE = EXP_TABLE_SIZE / MAX_EXP / 2.0
 
 @numba.njit(inline="always", fastmath=True, cache=True)
 def _logistic_step(
+    f: np.float32 | float, label: float, lr: float, sig: np.ndarray, logsig: np.ndarray
+) -> tuple[float, float]:  # pragma: no cover - jitted
+    """word2vec.c's rule (``RULE_W2V_SGD``); see `_clipped_logistic_step`."""
+    return _clipped_logistic_step(f, label, lr, False, sig, logsig)
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def _clipped_logistic_step(
     f: np.float32 | float,
     label: float,
     lr: float,
@@ -114,7 +123,7 @@ def _negative_updates(
     for d in range(n_targets):
         target = targets[d]
         f = _dot(syn0, ctx, syn1neg, target, dim)
-        step, step_loss = _logistic_step(
+        step, step_loss = _clipped_logistic_step(
             f, 1.0 if d == 0 else 0.0, 1.0 if adagrad else lr, rule != RULE_W2V_SGD, sig, logsig
         )
         g = np.float32(step)  # float32 keeps the row updates in full SIMD width
@@ -225,7 +234,7 @@ def _train_span(
                 for d in range(code_lens[center]):
                     node = points[center, d]
                     f = _dot(syn0, ctx, syn1hs, node, dim)
-                    step, step_loss = _logistic_step(
+                    step, step_loss = _clipped_logistic_step(
                         f, 1.0 - codes[center, d], lr, rule != RULE_W2V_SGD, sig, logsig
                     )
                     g = np.float32(step)  # float32 keeps the row updates in full SIMD width

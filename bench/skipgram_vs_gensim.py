@@ -3,6 +3,12 @@
     .venv/bin/python bench/skipgram_vs_gensim.py                         # 17M words, ~15 min
     .venv/bin/python bench/skipgram_vs_gensim.py --words 1000000         # 1M-word prefix
     .venv/bin/python bench/skipgram_vs_gensim.py --kernels hogwild,torchrec --epochs 1
+    .venv/bin/python bench/skipgram_vs_gensim.py --kernels hogwild,hogwild-per-pair
+
+``hogwild-per-pair`` is the hogwild kernel with ``--per-pair-negatives`` (word2vec.c's fresh
+negatives for every (centre, context) pair) instead of the default HogBatch draw shared by a
+centre's contexts. Timed runs on a shared machine: wrap the command in
+``flock /tmp/embedrec-bench.lock``.
 
 Both trainers read the same token stream: the corpus goes once through ``embedrec
 text-pipeline`` (min-count 5, sentences of at most 1,000 words) and gensim gets those
@@ -28,6 +34,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
+if not SHARED.exists():  # a git worktree under /work/wt/
+    SHARED = REPO.parent.parent / "shared" / "data"
 PY = sys.executable
 
 GENSIM_CHILD = r"""
@@ -214,8 +222,9 @@ def main() -> None:
             }
         )
 
-    for kernel in [k for k in args.kernels.split(",") if k]:
-        model = work / f"embedrec-{kernel}"
+    for name in [k for k in args.kernels.split(",") if k]:
+        kernel, per_pair = name.removesuffix("-per-pair"), name.endswith("-per-pair")
+        model = work / f"embedrec-{name}"
         cmd = [
             str(REPO / ".venv/bin/embedrec"),
             "train",
@@ -242,12 +251,13 @@ def main() -> None:
             str(args.threads),
             "--seed",
             str(args.seed),
+            *(["--per-pair-negatives"] if per_pair else []),
         ]
         out, wall, rss = _run_measured(cmd)
         result = json.loads(out)
         rows.append(
             {
-                "trainer": f"embedrec ({kernel})",
+                "trainer": f"embedrec ({kernel}{', per-pair negatives' if per_pair else ''})",
                 "train_seconds": result["seconds"],
                 "wall_seconds": wall,
                 "words_per_sec": result["words_per_sec"],

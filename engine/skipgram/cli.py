@@ -68,7 +68,14 @@ Examples:
 @click.option(
     "--lr", type=float, default=None, help="Starting learning rate [0.025 sgd, 0.2 adagrad]."
 )
-@click.option("--min-lr", default=0.0001, show_default=True, help="Final learning rate.")
+@click.option("--min-lr", default=0.0001, show_default=True, help="Floor of the learning rate.")
+@click.option(
+    "--final-lr-ratio",
+    type=float,
+    default=None,
+    help="Learning rate at the end of training, as a fraction of --lr "
+    "[1/6 hogwild (gensim's corpus_file end rate), 0 torchrec].",
+)
 @click.option(
     "--batch-size",
     default=512,

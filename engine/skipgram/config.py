@@ -31,6 +31,13 @@ OPTIMIZERS: tuple[str, ...] = ("auto", "sgd", "rowwise_adagrad")
 # Learning rates that work for each optimizer on word2vec's task: SGD as word2vec/gensim;
 # row-wise Adagrad normalises each row's step by its gradient history, so it starts higher.
 DEFAULT_LR = {"sgd": 0.025, "rowwise_adagrad": 0.2}
+# The hogwild kernel's SGD ends training at lr/6, not ~0: gensim's corpus_file training with 2
+# workers and 3 epochs ends there (each worker's progress counts only its half of an epoch),
+# and annealing to ~0 was what left the kernel behind it on similarity and syntactic
+# analogies (bench/skipgram_gensim_diff.py).
+DEFAULT_FINAL_LR_RATIO = {"hogwild": 1 / 6, "column": 1 / 6}  # the compiled kernel, 1 or N ranks
+# fbgemm's table-batched kernels store rows in units of 4 floats; other widths are padded.
+TABLE_DIM_UNIT = 4
 # Fields that change what a checkpoint's tensors mean; a resume must keep them.
 SHAPE_FIELDS: tuple[str, ...] = ("dim", "negative", "hs", "seed", "precision")
 
@@ -40,7 +47,8 @@ class SkipGramConfig:
     """Word2vec skip-gram settings (defaults follow word2vec/gensim where they exist).
 
     Attributes:
-        dim: embedding width.
+        dim: embedding width (any >= 1; the tables are padded to a multiple of 4 inside,
+            see ``table_dim``, and everything exported has exactly ``dim`` columns).
         window: maximum window radius; each centre draws its radius in 1..window.
         negative: negative samples per (context, centre) pair; 0 disables.
         shared_negatives: draw the K negatives once per centre word and share them among its
@@ -55,7 +63,9 @@ class SkipGramConfig:
             row-wise Adagrad); ``auto`` picks sgd for the hogwild kernel and rowwise_adagrad
             for the torchrec kernel, whose minibatches sum many updates of a shared row.
         lr, min_lr: learning rate (None: 0.025 for sgd, 0.2 for rowwise_adagrad), decayed
-            linearly by words processed down to min_lr.
+            linearly by words processed (never below min_lr) to lr · final_lr_ratio.
+        final_lr_ratio: the rate at the end of training as a fraction of lr (None: 1/6 for
+            the hogwild kernel, 0 for the torchrec kernel, i.e. word2vec's decay to ~0).
         batch_size: centre words per TorchRec step (the ``torchrec`` kernel).
         block_tokens: corpus tokens per Hogwild block (the ``hogwild`` kernel).
         kernel: ``hogwild`` (compiled lock-free SGD on the TorchRec tables, CPU, 1 rank),
@@ -81,6 +91,7 @@ class SkipGramConfig:
     optimizer: str = "auto"
     lr: float | None = None
     min_lr: float = 0.0001
+    final_lr_ratio: float | None = None
     batch_size: int = 512
     block_tokens: int = 200_000
     seed: int = 1
@@ -97,9 +108,6 @@ class SkipGramConfig:
 
     def __post_init__(self) -> None:
         _positive_int("dim", self.dim)
-        if self.dim % 4:
-            # fbgemm's table-batched kernels store rows in 4-float units.
-            raise ConfigError("dim", self.dim, "a multiple of 4 (e.g. 48, 64, 100, 128)")
         _positive_int("window", self.window)
         _positive_int("epochs", self.epochs)
         _positive_int("batch_size", self.batch_size)
@@ -121,6 +129,8 @@ class SkipGramConfig:
             raise ConfigError("lr", self.lr, "a float in (0, 10], e.g. 0.025")
         if not 0.0 <= self.min_lr <= min(self.lr or 1.0, 1.0):
             raise ConfigError("min_lr", self.min_lr, "a float in [0, lr]")
+        if self.final_lr_ratio is not None and not 0.0 <= self.final_lr_ratio <= 1.0:
+            raise ConfigError("final_lr_ratio", self.final_lr_ratio, "a float in [0, 1]")
         if self.device not in DEVICES:
             raise ConfigError("device", self.device, "one of " + ", ".join(DEVICES))
         if self.kernel not in KERNELS:
@@ -146,6 +156,15 @@ class SkipGramConfig:
                 "checkpoint_every_seconds", self.checkpoint_every_seconds, "a number > 0"
             )
 
+    @property
+    def table_dim(self) -> int:
+        """Width of the stored tables: ``dim`` rounded up to fbgemm's 4-float row unit.
+
+        The extra columns start at zero in every table and stay zero (each one's gradient is
+        a product with a zero column of the other table); exports slice them off.
+        """
+        return -(-self.dim // TABLE_DIM_UNIT) * TABLE_DIM_UNIT
+
     def resolved_optimizer(self, kernel: str | None = None) -> str:
         """The optimizer this run uses once the kernel is known (``auto`` resolved)."""
         if self.optimizer != "auto":
@@ -157,6 +176,12 @@ class SkipGramConfig:
         if self.lr is not None:
             return self.lr
         return DEFAULT_LR[self.resolved_optimizer(kernel)]
+
+    def resolved_final_lr_ratio(self, kernel: str | None = None) -> float:
+        """The end-of-training rate as a fraction of lr (``None`` resolved by kernel)."""
+        if self.final_lr_ratio is not None:
+            return self.final_lr_ratio
+        return DEFAULT_FINAL_LR_RATIO.get(kernel or self.kernel, 0.0)
 
     def sharding_map(self) -> dict[str, str]:
         """Per-table sharding hints: ``"column_wise"`` for every table, or

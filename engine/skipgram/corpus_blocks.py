@@ -89,6 +89,12 @@ class TrainingPosition:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
-def linear_lr(lr: float, min_lr: float, words: float, total_words: float) -> float:
-    """word2vec's schedule: lr · (1 − words / total), never below min_lr."""
-    return max(min_lr, lr * (1.0 - words / max(total_words, 1.0)))
+def linear_lr(
+    lr: float, min_lr: float, words: float, total_words: float, final_ratio: float = 0.0
+) -> float:
+    """Linear decay from lr to lr · final_ratio over total words, never below min_lr.
+
+    final_ratio 0 is word2vec's lr · (1 − words / total).
+    """
+    progress = min(1.0, words / max(total_words, 1.0))
+    return max(min_lr, lr * (1.0 - (1.0 - final_ratio) * progress))

@@ -1,16 +1,28 @@
 """Lock-free (Hogwild) skip-gram SGD, compiled with numba, on the TorchRec tables' memory.
 
-This is word2vec's own update — per (context, centre) pair, negative sampling and/or
+This is word2vec's update — per (context, centre) pair, negative sampling and/or
 hierarchical softmax, the learning rate decayed linearly; negatives drawn once per centre
-and shared by its contexts unless ``shared_negatives`` is off — run by ``threads`` threads over
-disjoint sentence ranges of a block, writing straight into the weight tensors that the
-TorchRec EmbeddingCollection owns (numpy views of the fused TBE weights, no copies). It is
-the fast CPU path of a 1-rank run; the ``torchrec`` kernel (DMP lookups, fused optimizer in
-backward) is the path for GPUs and several ranks.
+and shared by its contexts (HogBatch) unless ``shared_negatives`` is off — run by
+``threads`` threads over disjoint sentence ranges of a block, writing straight into the
+weight tensors that the TorchRec EmbeddingCollection owns (numpy views of the fused TBE
+weights, no copies). It is the fast CPU path of a 1-rank run; the ``torchrec`` kernel (DMP
+lookups, fused optimizer in backward) is the path for GPUs and several ranks.
 
 Word2vec's skip-gram takes the *context* word's input vector and predicts the *centre*
 word, so the output rows touched per pair are the centre's (positive), K negatives, or the
 centre's Huffman path.
+
+Update rules (``rule``), each in its own function so another kernel can copy it exactly:
+
+- ``RULE_GENSIM_SGD`` (the engine's default): plain SGD; an output whose score f has
+  |f| >= 6 (off the sigmoid table) is left alone, as gensim does
+  (`_clipped_logistic_step` with ``skip_saturated``; `_logistic_step` keeps word2vec.c's).
+- ``RULE_W2V_SGD``: plain SGD with word2vec.c's step for such a score (g = (label - 1)·lr
+  for f >= 6, label·lr for f <= -6); the kernel's rule before issue 13.
+- ``RULE_ROW_ADAGRAD`` (measured, not a default): gensim's clipping; every row r keeps
+  h[r] = sum of the squared L2 norms of its gradients so far and steps lr / sqrt(h[r] + 1e-6)
+  (`_adaptive_rate`): an output row's gradient per pair is g·syn0[ctx], an input row's is the
+  pair's accumulated ``neu``. Norms, not means over columns, so padding columns change nothing.
 
 Shapes: ``syn0`` (V, d) input vectors; ``syn1neg`` (V, d) output vectors (or (0, d) when
 negative = 0); ``syn1hs`` (V-1, d) inner-node vectors (or (0, d) without hs).
@@ -32,6 +44,11 @@ from embedrec.engine.skipgram.kernel_common import (
 )
 
 _SPAN = 10_000  # word2vec's MAX_SENTENCE_LENGTH: longer sentences are cut into spans
+# Update rules (``rule`` of `train_block`); see the module docstring.
+RULE_W2V_SGD = 0  # plain SGD, word2vec.c's step on saturated scores
+RULE_GENSIM_SGD = 1  # plain SGD, saturated scores (|f| >= 6) left alone as gensim does
+RULE_ROW_ADAGRAD = 2  # gensim's clipping, each row's step lr / sqrt(its squared-norm history)
+ADAGRAD_EPS = 1e-6
 _TABLE_SCALE = EXP_TABLE_SIZE / MAX_EXP / 2.0
 
 
@@ -39,16 +56,101 @@ _TABLE_SCALE = EXP_TABLE_SIZE / MAX_EXP / 2.0
 def _logistic_step(
     f: np.float32 | float, label: float, lr: float, sig: np.ndarray, logsig: np.ndarray
 ) -> tuple[float, float]:  # pragma: no cover - jitted
-    """(gradient-times-lr, loss) of one logistic output, word2vec's clipped table lookup."""
+    """word2vec.c's rule (``RULE_W2V_SGD``); see `_clipped_logistic_step`."""
+    return _clipped_logistic_step(f, label, lr, False, sig, logsig)
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def _clipped_logistic_step(
+    f: np.float32 | float,
+    label: float,
+    lr: float,
+    skip_saturated: bool,
+    sig: np.ndarray,
+    logsig: np.ndarray,
+) -> tuple[float, float]:  # pragma: no cover - jitted
+    """(gradient-times-lr, loss) of one logistic output, word2vec's clipped table lookup.
+
+    A score with |f| >= MAX_EXP is off the table: gensim (``skip_saturated``) leaves that
+    output alone (gradient 0); word2vec.c steps as if sigmoid were exactly 0 or 1.
+    """
     if f >= MAX_EXP:
-        return (label - 1.0) * lr, (float(f) if label == 0.0 else 0.0)
+        step = 0.0 if skip_saturated else (label - 1.0) * lr
+        return step, (float(f) if label == 0.0 else 0.0)
     if f <= -MAX_EXP:
-        return label * lr, (-float(f) if label == 1.0 else 0.0)
+        step = 0.0 if skip_saturated else label * lr
+        return step, (-float(f) if label == 1.0 else 0.0)
     # Clamp: with fastmath, f just below MAX_EXP may still round to the table's end.
     i = min(EXP_TABLE_SIZE - 1, max(0, int((f + MAX_EXP) * _TABLE_SCALE)))
     if label == 1.0:
         return (1.0 - sig[i]) * lr, -logsig[i]
     return -sig[i] * lr, -logsig[EXP_TABLE_SIZE - 1 - i]
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def _adaptive_rate(
+    history: np.ndarray, row: int, squared_norm: np.float32 | float, lr: float
+) -> np.float32:  # pragma: no cover - jitted
+    """Row-wise Adagrad's step for ``row``: add the squared norm of this gradient of the row
+    to its history, return lr / sqrt(history + eps) (in place of the plain lr)."""
+    history[row] += squared_norm
+    return np.float32(lr / np.sqrt(history[row] + ADAGRAD_EPS))
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def _negative_updates(
+    ctx: int,
+    targets: np.ndarray,
+    n_targets: int,
+    syn0: np.ndarray,
+    syn1neg: np.ndarray,
+    history1: np.ndarray,
+    rule: int,
+    lr: float,
+    neu: np.ndarray,
+    sig: np.ndarray,
+    logsig: np.ndarray,
+) -> float:  # pragma: no cover - jitted
+    """One context row against the centre (label 1) and its negatives (label 0).
+
+    Adds the input row's gradient (times lr for SGD, raw for Adagrad) to ``neu`` and
+    updates each output row in place; returns the summed loss.
+    """
+    dim = syn0.shape[1]
+    adagrad = rule == RULE_ROW_ADAGRAD
+    ctx_norm = _dot(syn0, ctx, syn0, ctx, dim) if adagrad else np.float32(0.0)
+    loss = 0.0
+    for d in range(n_targets):
+        target = targets[d]
+        f = _dot(syn0, ctx, syn1neg, target, dim)
+        step, step_loss = _clipped_logistic_step(
+            f, 1.0 if d == 0 else 0.0, 1.0 if adagrad else lr, rule != RULE_W2V_SGD, sig, logsig
+        )
+        g = np.float32(step)  # float32 keeps the row updates in full SIMD width
+        loss += step_loss
+        rate = np.float32(1.0)
+        if adagrad:
+            rate = _adaptive_rate(history1, target, g * g * ctx_norm, lr)
+        for k in range(dim):
+            neu[k] += g * syn1neg[target, k]
+            syn1neg[target, k] += rate * g * syn0[ctx, k]
+    return loss
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def _input_update(
+    ctx: int, syn0: np.ndarray, neu: np.ndarray, history0: np.ndarray, rule: int, lr: float
+) -> None:  # pragma: no cover - jitted
+    """Apply the accumulated gradient ``neu`` of one pair to the context's input row."""
+    dim = syn0.shape[1]
+    rate = np.float32(1.0)
+    if rule == RULE_ROW_ADAGRAD:
+        norm = np.float32(0.0)
+        for k in range(dim):
+            norm += neu[k] * neu[k]
+        rate = _adaptive_rate(history0, ctx, norm, lr)
+    for k in range(dim):
+        syn0[ctx, k] += rate * neu[k]
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
@@ -104,6 +206,9 @@ def _train_span(
     state: np.uint64,
     neu: np.ndarray,
     targets: np.ndarray,
+    rule: int,
+    history0: np.ndarray,
+    history1: np.ndarray,
 ) -> tuple[float, int, np.uint64]:  # pragma: no cover - jitted
     dim = syn0.shape[1]
     loss = 0.0
@@ -129,7 +234,9 @@ def _train_span(
                 for d in range(code_lens[center]):
                     node = points[center, d]
                     f = _dot(syn0, ctx, syn1hs, node, dim)
-                    step, step_loss = _logistic_step(f, 1.0 - codes[center, d], lr, sig, logsig)
+                    step, step_loss = _clipped_logistic_step(
+                        f, 1.0 - codes[center, d], lr, rule != RULE_W2V_SGD, sig, logsig
+                    )
                     g = np.float32(step)  # float32 keeps the row updates in full SIMD width
                     loss += step_loss
                     for k in range(dim):
@@ -140,17 +247,10 @@ def _train_span(
                     n_targets, state = _draw_targets(
                         center, negative, neg_prob, neg_alias, state, targets
                     )
-                for d in range(n_targets):
-                    target = targets[d]
-                    f = _dot(syn0, ctx, syn1neg, target, dim)
-                    step, step_loss = _logistic_step(f, 1.0 if d == 0 else 0.0, lr, sig, logsig)
-                    g = np.float32(step)
-                    loss += step_loss
-                    for k in range(dim):
-                        neu[k] += g * syn1neg[target, k]
-                        syn1neg[target, k] += g * syn0[ctx, k]
-            for k in range(dim):
-                syn0[ctx, k] += neu[k]
+                loss += _negative_updates(
+                    ctx, targets, n_targets, syn0, syn1neg, history1, rule, lr, neu, sig, logsig
+                )
+            _input_update(ctx, syn0, neu, history0, rule, lr)
             pairs += 1
     return loss, pairs, state
 
@@ -179,6 +279,9 @@ def train_block(
     seed: int,
     stream: int,
     threads: int,
+    rule: int,
+    history0: np.ndarray,
+    history1: np.ndarray,
 ) -> tuple[float, int, int]:  # pragma: no cover - jitted
     """Train on one block of sentences; return (summed loss, pairs trained, words kept).
 
@@ -186,7 +289,10 @@ def train_block(
     ``tokens[offsets[s]:offsets[s+1]]``. The learning rate moves linearly from
     ``lr_start`` to ``lr_end`` across the block. ``negative`` = 0 turns negative sampling
     off (``syn1neg`` may then be empty). ``shared_negatives`` draws the K negatives once per
-    centre instead of once per pair. Deterministic for ``threads == 1``.
+    centre instead of once per pair. ``rule``: one of the RULE_* update rules;
+    ``history0``/``history1`` float32 (V,): the row-wise Adagrad state of the input and
+    output tables (read and written only by RULE_ROW_ADAGRAD; (0,) otherwise). Deterministic
+    for ``threads == 1``.
     """
     n_sent = offsets.shape[0] - 1
     total = max(offsets[n_sent] - offsets[0], 1)
@@ -213,7 +319,7 @@ def train_block(
                 loss, pairs, state = _train_span(
                     buf, n, syn0, syn1neg, syn1hs, neg_prob, neg_alias, codes, points,
                     code_lens, sig, logsig, window, negative, hs, shared_negatives, lr, state,
-                    neu, targets,
+                    neu, targets, rule, history0, history1,
                 )  # fmt: skip
                 losses[t] += loss
                 pair_counts[t] += pairs

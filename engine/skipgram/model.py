@@ -60,7 +60,7 @@ def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module
         tables.append(
             EmbeddingConfig(
                 name=name,
-                embedding_dim=config.dim,
+                embedding_dim=config.table_dim,  # dim padded to fbgemm's 4-float unit
                 num_embeddings=rows[name],
                 feature_names=[name],
                 # Zeros here; `SkipGramTables.initialise` then fills the word table with
@@ -78,6 +78,10 @@ def _fused_optimizer(config: SkipGramConfig) -> tuple[type, dict[str, Any]]:
 
     lr = config.resolved_lr()
     if config.resolved_optimizer() == "rowwise_adagrad":
+        # Row-wise Adagrad divides by the mean squared gradient over the row's columns; the
+        # always-zero padding columns shrink that mean by dim/table_dim, so the step is
+        # scaled back by sqrt(dim/table_dim) to be exactly the unpadded one (eps aside).
+        lr *= (config.dim / config.table_dim) ** 0.5
         return RowWiseAdagrad, {"lr": lr, "eps": 1e-8}
     return torch.optim.SGD, {"lr": lr}
 
@@ -114,7 +118,7 @@ def sharding_constraints(config: SkipGramConfig, names: list[str]) -> dict[str, 
             continue
         min_partition = None
         if config.partitions and kind in (None, "column_wise", "table_column_wise"):
-            min_partition = max(4, config.dim // config.partitions)
+            min_partition = max(4, config.table_dim // config.partitions)
         constraints[name] = ParameterConstraints(
             sharding_types=[kind] if kind else None,
             min_partition=min_partition,
@@ -131,6 +135,7 @@ class SkipGramTables:
     names: list[str]
     ctx: DistContext
     vocab_size: int
+    dim: int = 0  # the requested width; the tables may be wider (padding), 0: unknown
 
     @classmethod
     def build(cls, vocab_size: int, config: SkipGramConfig, ctx: DistContext) -> SkipGramTables:
@@ -157,7 +162,9 @@ class SkipGramTables:
             batch_size=config.batch_size,
         )
         summary = {key.split(".")[-1]: value for key, value in plan_summary(plan).items()}
-        tables = cls(dmp=dmp, plan=summary, names=names, ctx=ctx, vocab_size=vocab_size)
+        tables = cls(
+            dmp=dmp, plan=summary, names=names, ctx=ctx, vocab_size=vocab_size, dim=config.dim
+        )
         tables.initialise(config.seed, config.dim)
         return tables
 
@@ -166,6 +173,7 @@ class SkipGramTables:
 
         Each row block's values come from a generator keyed by (seed, block), so a shard
         (row- or column-wise) fills exactly its own slice: 1 rank and N ranks start alike.
+        Columns past ``dim`` (the padding up to the table width) stay zero.
         """
         bound = 1.0 / dim
         for shard_tensor, row0, col0 in self._local_shards(WORD):
@@ -176,7 +184,9 @@ class SkipGramTables:
                 block = row // _INIT_BLOCK
                 start = block * _INIT_BLOCK
                 rng = np.random.default_rng([seed, block])
-                values = rng.uniform(-bound, bound, size=(_INIT_BLOCK, dim)).astype(np.float32)
+                values = np.zeros((_INIT_BLOCK, col0 + cols), dtype=np.float32)
+                width = min(dim, col0 + cols)
+                values[:, :width] = rng.uniform(-bound, bound, size=(_INIT_BLOCK, dim))[:, :width]
                 take = min(rows - filled, start + _INIT_BLOCK - row)
                 piece = values[row - start : row - start + take, col0 : col0 + cols]
                 with torch.no_grad():
@@ -225,7 +235,14 @@ class SkipGramTables:
         return weights
 
     def gather(self, name: str) -> np.ndarray | None:
-        """The whole table ``name`` as float32 numpy on rank 0 (None on other ranks)."""
+        """The whole table ``name``, padding columns removed, as float32 numpy on rank 0
+        (None on other ranks)."""
+        full = self._gather_padded(name)
+        if full is None or not self.dim:
+            return full
+        return np.ascontiguousarray(full[:, : self.dim])
+
+    def _gather_padded(self, name: str) -> np.ndarray | None:
         state = self.dmp.state_dict()
         sharded = state[f"{_STATE_PREFIX}{name}.weight"]
         if self.ctx.world_size == 1:

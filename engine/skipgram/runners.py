@@ -23,7 +23,7 @@ import torch.distributed as dist
 from embedrec.engine.errors import EngineError
 from embedrec.engine.skipgram.config import SkipGramConfig
 from embedrec.engine.skipgram.corpus_blocks import Block
-from embedrec.engine.skipgram.hogwild_kernel import train_block
+from embedrec.engine.skipgram.hogwild_kernel import RULE_GENSIM_SGD, train_block
 from embedrec.engine.skipgram.kernel_common import sigmoid_tables
 from embedrec.engine.skipgram.model import CONTEXT, NODE, WORD, SkipGramTables
 from embedrec.engine.skipgram.sampling_tables import HuffmanTree
@@ -51,7 +51,7 @@ class HogwildRunner:
         threads: int,
     ) -> None:
         weights = tables.local_weights()
-        dim = config.dim
+        dim = config.table_dim  # the stored width (padding columns stay zero)
         empty = np.zeros((0, dim), dtype=np.float32)
         self.syn0 = weights[WORD].numpy()
         self.syn1neg = weights[CONTEXT].numpy() if CONTEXT in weights else empty
@@ -71,6 +71,10 @@ class HogwildRunner:
             self.codes, self.points, self.code_lens = tree.codes, tree.points, tree.lengths
         self.sig, self.logsig = sigmoid_tables()
         self.threads = threads
+        # gensim's rule: plain SGD, an output whose score is off the sigmoid table left alone.
+        self.rule = RULE_GENSIM_SGD
+        self.history0 = np.zeros(0, np.float32)
+        self.history1 = np.zeros(0, np.float32)
 
     def rounds(
         self, block: Block | None, lr: Callable[[float], float], stream: int, first_step: int = 0
@@ -90,6 +94,7 @@ class HogwildRunner:
             self.sig, self.logsig, self.config.window, self.config.negative, self.config.hs,
             self.config.shared_negatives,
             lr(0.0), lr(1.0), self.config.seed, stream, self.threads,
+            self.rule, self.history0, self.history1,
         )  # fmt: skip
         return float(loss), int(pairs)
 

@@ -158,7 +158,9 @@ def train_skipgram(
         threads = _set_threads(config.threads)
         kernel = choose_kernel(config, ctx)
         config = config.replace(
-            optimizer=config.resolved_optimizer(kernel), lr=config.resolved_lr(kernel)
+            optimizer=config.resolved_optimizer(kernel),
+            lr=config.resolved_lr(kernel),
+            final_lr_ratio=config.resolved_final_lr_ratio(kernel),
         )
         resuming = prepare_model_dir(
             out,
@@ -255,7 +257,8 @@ class _Run:
         )
 
     def lr_at(self, words: float) -> float:
-        return linear_lr(self.lr0, self.config.min_lr, words, self.total_words)
+        final_ratio = self.config.final_lr_ratio or 0.0
+        return linear_lr(self.lr0, self.config.min_lr, words, self.total_words, final_ratio)
 
     def save(self) -> None:
         """Checkpoint the tables and the position (collective)."""

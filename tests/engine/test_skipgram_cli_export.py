@@ -47,7 +47,7 @@ def test_train_json_is_one_document(run_cli, tmp_path, world):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--dim", "50"], "multiple of 4"),
+        (["--dim", "0"], "dim: got 0"),
         (["--dim", "x"], "--dim"),
         (["--negative", "0"], "negative"),
         (["--kernel", "hogwild", "--device", "cuda"], "kernel"),

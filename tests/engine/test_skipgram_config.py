@@ -12,7 +12,7 @@ from embedrec.engine.skipgram.config import SkipGramConfig
     ("changes", "key"),
     [
         ({"dim": 0}, "dim"),
-        ({"dim": 50}, "dim"),  # fbgemm rows come in units of 4 floats
+        ({"dim": -3}, "dim"),
         ({"window": 0}, "window"),
         ({"negative": -1}, "negative"),
         ({"negative": 0, "hs": False}, "negative"),

@@ -1,0 +1,130 @@
+"""embedrec's default skip-gram next to gensim on text no choice was tuned on, seeds averaged.
+
+    flock /tmp/embedrec-bench.lock true   # (the lock is taken per timed run, see --lock)
+    .venv/bin/python bench/skipgram_heldout.py --slices tail4m --seeds 1,2,3
+    .venv/bin/python bench/skipgram_heldout.py --slices tail4m,all17m --seeds 1,2,3 \
+        --lock /tmp/embedrec-bench.lock
+
+Slices are those of bench/skipgram_slices.py (choices were tuned on ``head4m`` only).
+Settings are gensim's of issue 13: dim 100, window 5, negative 5, sample 1e-4, min-count 5,
+3 epochs, 2 threads; embedrec runs ``embedrec train skipgram`` with its defaults otherwise.
+Each (trainer, seed) is one process; words/s is corpus words × epochs ÷ training seconds.
+``--lock PATH`` runs every timed training under ``flock PATH`` (a shared machine's bench
+lock) so no two timed runs overlap. Writes JSON to bench/results/ and prints a table per
+slice: semantic and syntactic analogies separately (Google, restrict 30,000), WordSim-353,
+SimLex-999 (MEN is not in the shared data), each the mean over the seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.skipgram_slices import WORK, SliceData, evaluate_vectors, prepare_slice, run_gensim
+
+REPO = Path(__file__).resolve().parents[1]
+EMBEDREC = str(REPO / ".venv" / "bin" / "embedrec")
+SETTINGS = {"dim": 100, "window": 5, "negative": 5, "sample": 1e-4, "epochs": 3, "threads": 2}
+METRICS = ("semantic", "syntactic", "wordsim353", "simlex999")
+
+
+def _dataset(data: SliceData) -> Path:
+    """The slice's sentences through ``embedrec text-pipeline`` (once)."""
+    out = WORK / data.name / "dataset"
+    if not (out / "manifest.json").exists():
+        subprocess.run(
+            [EMBEDREC, "text-pipeline", str(data.sentences), "--out", str(out),
+             "--min-count", "5", "--no-progress", "--overwrite"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    return out
+
+
+def run_embedrec(data: SliceData, seed: int, lock: str | None, extra: list[str]) -> dict[str, Any]:
+    """``embedrec train skipgram`` with gensim's settings; scores and words/s."""
+    from embedrec.engine.skipgram.files import load_embeddings
+
+    model = WORK / data.name / f"embedrec-{seed}"
+    cmd = [
+        EMBEDREC, "train", "skipgram", str(_dataset(data)), "--out", str(model), "--overwrite",
+        "--json", "--no-progress", "--seed", str(seed),
+        *[f"--{k}={v}" for k, v in SETTINGS.items()], *extra,
+    ]  # fmt: skip
+    proc = subprocess.run(
+        (["flock", lock] if lock else []) + cmd, check=True, capture_output=True, text=True
+    )
+    result = json.loads(proc.stdout)
+    emb = load_embeddings(model)
+    order = {w: i for i, w in enumerate(emb.tokens)}
+    vectors = np.asarray(emb.vectors)[[order[w] for w in data.vocab_tokens]]
+    scores = evaluate_vectors(vectors, data.vocab_tokens, data.counts)
+    return {**scores, "words_per_sec": result["words_per_sec"], "kernel": result["kernel"]}
+
+
+def run_peer(data: SliceData, seed: int, lock: str | None) -> dict[str, Any]:
+    """gensim 4.4.0 (corpus_file) on the same sentences; scores and words/s."""
+    vectors, tokens, info = run_gensim(data, SETTINGS, seed, lock=lock)
+    scores = evaluate_vectors(vectors, tokens, data.counts)
+    return {**scores, "words_per_sec": info["words"] / info["train_seconds"]}
+
+
+def table(name: str, runs: dict[str, list[dict[str, Any]]]) -> str:
+    """Markdown: mean over seeds per trainer, then embedrec − gensim."""
+    mean = {t: {k: float(np.mean([r[k] for r in rs])) for k in (*METRICS, "words_per_sec")}
+            for t, rs in runs.items()}  # fmt: skip
+    lines = [
+        f"{name}: {len(runs['gensim'])} seed(s) each",
+        "",
+        "| trainer | semantic | syntactic | WordSim-353 | SimLex-999 | words/s | ×gensim |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    base = mean["gensim"]["words_per_sec"]
+    for trainer, m in mean.items():
+        speed = m["words_per_sec"]
+        lines.append(
+            f"| {trainer} | {m['semantic']:.1%} | {m['syntactic']:.1%} | {m['wordsim353']:.3f} "
+            f"| {m['simlex999']:.3f} | {speed:,.0f} | {speed / base:.2f} |"
+        )
+    g, e = mean["gensim"], mean["embedrec"]
+    lines.append(
+        f"| embedrec − gensim | {100 * (e['semantic'] - g['semantic']):+.1f} pt "
+        f"| {100 * (e['syntactic'] - g['syntactic']):+.1f} pt "
+        f"| {e['wordsim353'] - g['wordsim353']:+.3f} | {e['simlex999'] - g['simlex999']:+.3f} | | |"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--slices", default="tail4m")
+    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--lock", default=None, help="flock this file around timed runs")
+    parser.add_argument("--extra", default="", help="more embedrec flags, space-separated")
+    args = parser.parse_args()
+    report: dict[str, Any] = {"settings": SETTINGS, "slices": {}}
+    for name in args.slices.split(","):
+        data = prepare_slice(name)
+        runs: dict[str, list[dict[str, Any]]] = {"gensim": [], "embedrec": []}
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            runs["gensim"].append({"seed": seed, **run_peer(data, seed, args.lock)})
+            runs["embedrec"].append(
+                {"seed": seed, **run_embedrec(data, seed, args.lock, args.extra.split())}
+            )
+            print(json.dumps({"slice": name, "seed": seed, "gensim": runs["gensim"][-1],
+                              "embedrec": runs["embedrec"][-1]}), flush=True)  # fmt: skip
+        report["slices"][name] = runs
+        print("\n" + table(name, runs) + "\n", flush=True)
+    out = REPO / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (out / f"skipgram-heldout-{stamp}.json").write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -229,3 +229,18 @@ def test_no_import_circle_among_project_modules():
 def test_no_import_circle_counting_deferred_imports():
     cycle = _find_cycle(_import_graph(deferred=True))
     assert cycle is None, "import circle through a deferred import: " + " → ".join(cycle or [])
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def test_no_function_over_80_lines():
+    """Long work reads as a short recipe over named steps (issue 11): no def over 80 lines."""
+    long = []
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{name}.{node.name}: {lines} lines")
+    assert not long, "functions over 80 lines: " + "; ".join(long)

@@ -87,7 +87,7 @@ def generate_click_logs(
     with bar, staged_output_dir(out, overwrite=overwrite) as stage:
         with _stage(bar, "simulate", began):
             world, clicks = simulate_clicks(config)
-        n, results = clicks.docs.shape
+        n = clicks.docs.shape[0]
         rows = aol_rows(clicks)
         criteo_result = criteo_results(config, clicks)
         plans = plan_bad_lines(
@@ -96,27 +96,7 @@ def generate_click_logs(
             {AOL_FILE: 1},
             component_rng(config.seed, "bad-lines"),
         )
-        planted: list[dict[str, Any]] = []
-        with (
-            _stage(bar, JSONL_FILE, began),
-            atomic_path(stage / JSONL_FILE) as tmp,
-            open(tmp, "wb") as handle,
-        ):
-            planted += write_jsonl(handle, world, clicks, plans[JSONL_FILE])
-        with (
-            _stage(bar, AOL_FILE, began),
-            atomic_path(stage / AOL_FILE) as tmp,
-            open(tmp, "wb") as handle,
-        ):
-            planted += write_aol(handle, world, clicks, rows, plans[AOL_FILE])
-        with (
-            _stage(bar, CRITEO_FILE, began),
-            atomic_path(stage / CRITEO_FILE) as tmp,
-            open(tmp, "wb") as handle,
-        ):
-            planted += write_criteo(
-                handle, config, world, clicks, criteo_result, plans[CRITEO_FILE]
-            )
+        planted = _write_logs(bar, stage, began, config, world, clicks, rows, criteo_result, plans)
 
         with _stage(bar, TRUTH_FILE, began):
             lines = _log_lines(plans, rows, criteo_result, clicks.docs.shape)
@@ -127,18 +107,7 @@ def generate_click_logs(
             oracle = oracle_report(truth, validation_fraction=config.validation_fraction)
             write_json(stage / ORACLE_FILE, oracle)
         write_json(stage / BAD_LINES_FILE, bad_lines_report(planted))
-        counts = {
-            "impressions": n,
-            "results": n * results,
-            "clicks": int(clicks.clicked.sum()),
-            "aol_rows": len(rows),
-            "criteo_rows": n,
-            "bad_lines": len(planted),
-            "queries": config.queries,
-            "docs": config.docs,
-            "users": config.users,
-            "validation_impressions": oracle["split"]["validation_impressions"],
-        }
+        counts = _counts(config, clicks, rows, planted, oracle)
         write_manifest(
             stage,
             kind=SYNTHETIC_CLICKS_KIND,
@@ -154,6 +123,62 @@ def generate_click_logs(
         "counts": counts,
         "oracle": oracle["summary"],
         "seconds": round(seconds, 2),
+    }
+
+
+def _write_logs(
+    bar: tqdm,
+    stage: Path,
+    began: float,
+    config: ClickLogConfig,
+    world: Any,
+    clicks: Any,
+    rows: AolRows,
+    criteo_result: np.ndarray,
+    plans: dict[str, BadLinePlan],
+) -> list[dict[str, Any]]:
+    """The three log files, each written whole or not at all; the bad lines planted."""
+    planted: list[dict[str, Any]] = []
+    with (
+        _stage(bar, JSONL_FILE, began),
+        atomic_path(stage / JSONL_FILE) as tmp,
+        open(tmp, "wb") as handle,
+    ):
+        planted += write_jsonl(handle, world, clicks, plans[JSONL_FILE])
+    with (
+        _stage(bar, AOL_FILE, began),
+        atomic_path(stage / AOL_FILE) as tmp,
+        open(tmp, "wb") as handle,
+    ):
+        planted += write_aol(handle, world, clicks, rows, plans[AOL_FILE])
+    with (
+        _stage(bar, CRITEO_FILE, began),
+        atomic_path(stage / CRITEO_FILE) as tmp,
+        open(tmp, "wb") as handle,
+    ):
+        planted += write_criteo(handle, config, world, clicks, criteo_result, plans[CRITEO_FILE])
+    return planted
+
+
+def _counts(
+    config: ClickLogConfig,
+    clicks: Any,
+    rows: AolRows,
+    planted: list[dict[str, Any]],
+    oracle: dict[str, Any],
+) -> dict[str, Any]:
+    n, results = clicks.docs.shape
+    return {
+        "impressions": n,
+        "results": n * results,
+        "clicks": int(clicks.clicked.sum()),
+        "aol_rows": len(rows),
+        "criteo_rows": n,
+        "bad_lines": len(planted),
+        "queries": config.queries,
+        "docs": config.docs,
+        "users": config.users,
+        "validation_impressions": oracle["split"]["validation_impressions"],
     }
 
 

@@ -54,9 +54,10 @@ from pipelines.synthetic_clicks_bad_lines import (
 from pipelines.synthetic_clicks_config import ClickLogConfig
 from pipelines.synthetic_clicks_criteo import criteo_results, write_criteo
 from pipelines.synthetic_clicks_jsonl import write_jsonl
-from pipelines.synthetic_clicks_model import component_rng, simulate_clicks
+from pipelines.synthetic_clicks_model import component_rng
 from pipelines.synthetic_clicks_oracle import ORACLE_FILE, oracle_report
 from pipelines.synthetic_clicks_truth import TRUTH_FILE, LogLines, build_truth_table
+from pipelines.synthetic_clicks_worlds import simulate_world
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def generate_click_logs(
     bar = tqdm(total=len(_STAGES), desc="generate clicks", unit="stage", disable=not progress)
     with bar, staged_output_dir(out, overwrite=overwrite) as stage:
         with _stage(bar, "simulate", began):
-            world, clicks = simulate_clicks(config)
+            world, clicks = simulate_world(config)
         n, results = clicks.docs.shape
         rows = aol_rows(clicks)
         criteo_result = criteo_results(config, clicks)

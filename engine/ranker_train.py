@@ -51,6 +51,15 @@ from engine.ranker_batches import (
     rank_batches,
 )
 from engine.ranker_config import SHAPE_FIELDS, RankerConfig
+from engine.ranker_early_stop import (
+    StopRule,
+    initial_state,
+    load_best,
+    observe,
+    outcome,
+    save_best,
+    should_stop,
+)
 from engine.ranker_export import build_doc_catalog, export_doc_embeddings, write_doc_catalog
 from engine.ranker_features import FeatureSpec, discover_features, write_model_vocabs
 from engine.ranker_files import CONFIG_FILE, RANKER_MODEL_KIND, save_model_state
@@ -85,6 +94,8 @@ class RankerTrainResult:
     plan: dict[str, Any]
     warm_start: dict[str, Any] | None
     resumed_from: str | None
+    # kept_epoch (1-based), epochs_run, stop_reason, metric, patience, best_validation
+    early_stop: dict[str, Any]
 
 
 def _dataset_identity(dataset: ClickDataset) -> dict[str, Any]:
@@ -191,6 +202,7 @@ def train_ranker(
             "examples": 0,
             "loss_sum": 0.0,
             "seconds": 0.0,
+            "early_stop": initial_state(),
         }
         resumed_from = None
         warm = None
@@ -201,6 +213,7 @@ def train_ranker(
             saved = load_checkpoint(checkpoint, tensors)
             sharded.restore(tensors)
             state = saved["position"]
+            state.setdefault("early_stop", initial_state())
             if saved.get("world_size") != ctx.world_size:
                 log.warning(
                     "resuming %d-rank checkpoint on %d ranks: data order differs from an "
@@ -252,9 +265,10 @@ def train_ranker(
                 keep=config.keep_checkpoints,
             )
 
+        rule = StopRule(metric=config.early_stop_metric, patience=config.patience)
         sharded.dmp.train()
         try:
-            while state["epoch"] < config.epochs:
+            while state["epoch"] < config.epochs and not state["early_stop"]["stopped"]:
                 epoch = state["epoch"]
                 order = epoch_order(len(train), config.seed, epoch)
                 while state["round"] < rounds:
@@ -292,10 +306,19 @@ def train_ranker(
                         "epoch_end": True,
                     }
                 )
+                state["early_stop"]["epochs_run"] = state["epoch"]
                 if validation is not None:
                     figures = validate(sharded, validation, spec, config.batch_size, ctx)
-                    run_log.write({"epoch": epoch, "step": state["step"], "validation": figures})
-                    run_log.note(f"epoch {epoch + 1}: validation {_format(figures)}")
+                    verdict = _early_stop_hook(sharded, state, rule, epoch, figures, out)
+                    run_log.write(
+                        {
+                            "epoch": epoch,
+                            "step": state["step"],
+                            "validation": figures,
+                            "early_stop": verdict,
+                        }
+                    )
+                    run_log.note(f"epoch {epoch + 1}: validation {_format(figures)} ({verdict})")
         except KeyboardInterrupt:
             if ctx.world_size == 1:
                 log.warning("interrupted: saving a checkpoint so --resume can continue")
@@ -309,6 +332,9 @@ def train_ranker(
             figures = validate(sharded, validation, spec, config.batch_size, ctx)
         checkpoint_now()
         exported = sharded.export_state()
+        stopped = outcome(state["early_stop"], rule, validating=validation is not None)
+        exported, figures = _kept_weights(out, state, stopped, exported, figures)
+        run_log.write({"epoch": state["epoch"] - 1, "step": state["step"], "kept": stopped})
         trained = state["examples"] - done_before
         result = RankerTrainResult(
             model_dir=str(out),
@@ -326,10 +352,55 @@ def train_ranker(
             plan=sharded.plan,
             warm_start=warm,
             resumed_from=resumed_from,
+            early_stop=stopped,
         )
         if ctx.is_main and exported is not None:
             _export(out, dataset, spec, config, identity, exported, result, state)
         return result
+
+
+def _early_stop_hook(
+    sharded: ShardedRanker,
+    state: dict[str, Any],
+    rule: StopRule,
+    epoch: int,
+    figures: dict[str, Any],
+    out: Path,
+) -> str:
+    """After epoch ``epoch``'s validation: keep its weights when they are the best so far
+    (collective gather; rank 0 writes ``best/``), count it, decide whether to stop.
+    Returns the verdict for the log line."""
+    counters = state["early_stop"]
+    if observe(counters, rule, epoch, figures):
+        weights = sharded.export_state()
+        if weights is not None:
+            save_best(out, weights, epoch, figures)
+        verdict = "best so far"
+    else:
+        verdict = (
+            f"no better than epoch {counters['best_epoch'] + 1} ({counters['stale']} in a row)"
+        )
+    if should_stop(counters, rule):
+        verdict += f"; stopping, keeping epoch {counters['best_epoch'] + 1}"
+    return verdict
+
+
+def _kept_weights(
+    out: Path,
+    state: dict[str, Any],
+    stopped: dict[str, Any],
+    exported: dict[str, torch.Tensor] | None,
+    figures: dict[str, Any] | None,
+) -> tuple[dict[str, torch.Tensor] | None, dict[str, Any] | None]:
+    """The weights and validation figures to export: the best epoch's when it is not the
+    last one trained (rank 0 reads ``best/``), else the live ones."""
+    kept = stopped["kept_epoch"]
+    if kept is None or kept == state["epoch"]:
+        return exported, figures
+    best = stopped["best_validation"]
+    if exported is None:  # not rank 0: nothing to export
+        return None, best
+    return load_best(out, kept - 1), best
 
 
 def _step(sharded: ShardedRanker, batch: Any, rows: int, retrieval_weight: float) -> float:
@@ -449,6 +520,7 @@ def _export(
             "validation": result.validation,
             "seconds": position["seconds"],
             "warm_start": result.warm_start,
+            "early_stop": result.early_stop,
         },
     )
     if spec.can_retrieve:

@@ -172,16 +172,12 @@ def lightgbm_test_scores(world: World, truth: dict[str, np.ndarray]) -> dict[str
     """LightGBM (binary) trained on train.jsonl (early-stopped on its time-last 10%)."""
     import lightgbm as lgb
 
-    train = _jsonl_frame(world.root / "train.jsonl")
-    test = _jsonl_frame(world.root / "test.jsonl")
-    categorical = ["query", "doc", "device", "region", "kind", "doc_region"]
-    for name in categorical:
-        levels = train[name].astype("category").cat.categories
-        train[name] = train[name].astype("category").cat.set_categories(levels)
-        test[name] = test[name].astype("category").cat.set_categories(levels)
-    features = [*categorical, "position"]
-    cut = train["impression"] >= round(0.9 * world.train_impressions)
-    fit, valid = train[~cut], train[cut]
+    train, _ = _jsonl_rows(world.root / "train.jsonl")
+    test, test_keys = _jsonl_rows(world.root / "test.jsonl")
+    x_train, x_test = _encode(train, test)
+    label = np.asarray(train["label"], dtype=np.float64)
+    cut = np.asarray(train["impression"]) >= round(0.9 * world.train_impressions)
+    categorical = list(range(len(CATEGORICAL)))
     params = {
         "objective": "binary",
         "learning_rate": 0.05,
@@ -189,54 +185,71 @@ def lightgbm_test_scores(world: World, truth: dict[str, np.ndarray]) -> dict[str
         "min_data_in_leaf": 50,
         "cat_smooth": 10,
         "cat_l2": 10,
-        "feature_fraction": 0.9,
+        "max_cat_threshold": 64,
         "verbose": -1,
         "num_threads": 1,
         "seed": 1,
     }
     booster = lgb.train(
         params,
-        lgb.Dataset(fit[features], fit["label"], categorical_feature=categorical),
+        lgb.Dataset(x_train[~cut], label[~cut], categorical_feature=categorical),
         num_boost_round=2000,
-        valid_sets=[lgb.Dataset(valid[features], valid["label"], categorical_feature=categorical)],
+        valid_sets=[lgb.Dataset(x_train[cut], label[cut], categorical_feature=categorical)],
         callbacks=[lgb.early_stopping(50, verbose=False)],
     )
-    score = booster.predict(test[features], num_iteration=booster.best_iteration)
-    key = {(i, p): r for r, (i, p) in enumerate(zip(test["id"], test["position"], strict=True))}
+    score = booster.predict(x_test, num_iteration=booster.best_iteration)
+    key = {k: r for r, k in enumerate(test_keys)}
     pairs = zip(truth["impression_id"], truth["position"], strict=True)
     rows = np.asarray([key[(i, int(p))] for i, p in pairs])
     return {"scores": score[rows], "rounds": booster.best_iteration}
 
 
-def _jsonl_frame(path: Path) -> Any:
-    import pandas as pd
+CATEGORICAL = ("query", "doc", "device", "region", "kind", "doc_region")
 
+
+def _encode(train: dict[str, list], test: dict[str, list]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, 7) float matrices: categorical codes fitted on train (unseen: NaN), position."""
+    columns_train, columns_test = [], []
+    for name in CATEGORICAL:
+        codes = {value: i for i, value in enumerate(dict.fromkeys(train[name]))}
+        columns_train.append([codes[v] for v in train[name]])
+        columns_test.append([codes.get(v, np.nan) for v in test[name]])
+    columns_train.append(train["position"])
+    columns_test.append(test["position"])
+    return (
+        np.asarray(columns_train, dtype=np.float64).T,
+        np.asarray(columns_test, dtype=np.float64).T,
+    )
+
+
+def _jsonl_rows(path: Path) -> tuple[dict[str, list], list[tuple[str, int]]]:
+    """Columns of every shown result of a JSONL log, and its (impression id, position)."""
     from pipelines.synthetic_clicks_config import DOC_KINDS, REGIONS
 
     kinds, regions = set(DOC_KINDS), {word for _, word, _ in REGIONS}
-    records = []
+    names = ["impression", *CATEGORICAL, "position", "label"]
+    columns: dict[str, list] = {name: [] for name in names}
+    keys = []
     for number, line in enumerate(path.read_text().splitlines()):
         item = json.loads(line)
         features = item.get("features", {})
         for result in item["results"]:
             words = result.get("title", "").split()
-            records.append(
-                (
-                    number,
-                    item["id"],
-                    item["query"],
-                    result["doc"],
-                    features.get("device", ""),
-                    features.get("region", ""),
-                    next((w for w in words if w in kinds), ""),
-                    next((w for w in words if w in regions), ""),
-                    result["position"],
-                    int(result["clicked"]),
-                )
+            values = (
+                number,
+                item["query"],
+                result["doc"],
+                features.get("device", ""),
+                features.get("region", ""),
+                next((w for w in words if w in kinds), ""),
+                next((w for w in words if w in regions), ""),
+                result["position"],
+                int(result["clicked"]),
             )
-    columns = ["impression", "id", "query", "doc", "device", "region", "kind", "doc_region",
-               "position", "label"]  # fmt: skip
-    return pd.DataFrame.from_records(records, columns=columns)
+            for name, value in zip(names, values, strict=True):
+                columns[name].append(value)
+            keys.append((item["id"], int(result["position"])))
+    return columns, keys
 
 
 def auc_of(scores: np.ndarray, clicked: np.ndarray) -> float:

@@ -39,7 +39,11 @@ def _fused_optimizer(config: RankerConfig) -> tuple[type, dict[str, Any]]:
     if config.table_optimizer == "rowwise_adagrad":
         settings: dict[str, Any] = {"lr": lr, "eps": 1e-8}
         if config.table_weight_decay > 0:
+            from fbgemm_gpu.tbe.config.optimizer_config import WeightDecayMode
+
+            # fbgemm ignores weight_decay unless told its mode (the default mode is NONE).
             settings["weight_decay"] = config.table_weight_decay
+            settings["weight_decay_mode"] = WeightDecayMode.L2
         return RowWiseAdagrad, settings
     if config.table_optimizer == "adagrad":
         return torch.optim.Adagrad, {"lr": lr, "eps": 1e-8}

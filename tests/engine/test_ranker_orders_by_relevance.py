@@ -70,7 +70,7 @@ def scored_validation(root):
         "label": keys.column("label").to_numpy(),
         "group": np.unique(
             keys.column("impression").to_numpy(zero_copy_only=False), return_inverse=True
-        )[1],  # fmt: skip
+        )[1],
         "relevance": joined.column("relevance").to_numpy(),
     }
 

@@ -17,8 +17,10 @@ Tiny smoke run::
 
 The loop reads top to bottom: open the data and decide the feature groups, build and shard
 the model, warm-start or restore the last checkpoint, then per round (one batch per rank)
-step, log and checkpoint; validate at each epoch end; finally export the unsharded model,
-its vocabularies, the doc catalog and the doc vectors, and write the manifest.
+step, log and checkpoint; validate at each epoch end, keep the best epoch's weights and stop
+after ``patience`` epochs without gain (`engine.ranker_early_stop`); finally export the best
+epoch's unsharded model, its vocabularies, the doc catalog and the doc vectors, and write
+the manifest.
 """
 
 from __future__ import annotations

@@ -1,13 +1,27 @@
-"""Ranker quality against the generator's oracle and two baselines, with timings.
+"""Ranker quality against the generator's oracle, LightGBM and baselines, with timings.
 
-    .venv/bin/python bench/ranker_quality.py                     # the example size, ~5 min
+    .venv/bin/python bench/ranker_quality.py                     # every generator, ~15 min
+    .venv/bin/python bench/ranker_quality.py --seeds 1 --models cascade --train 30000
+    .venv/bin/python bench/ranker_quality.py --detailed          # the example size, ~5 min
     .venv/bin/python bench/ranker_quality.py --queries 200 --docs 1000 --impressions 5000
     .venv/bin/python bench/ranker_quality.py --logs logs/ --epochs 4 --dim 48
 
-Runs the issue's flow on seeded synthetic logs — ``generate clicks`` (5000 queries, 20000
-docs, 200000 impressions, seed 7), ``clicks-pipeline`` (JSONL), ``train ranker`` (the CLI's
-defaults unless told otherwise), ``eval ranker`` — then scores the validation split (the
-time-last 10% of impressions, the same rows the generator's ``oracle.json`` uses) by:
+**Per generator (the default).** For each click model of ``embedrec generate clicks
+--model`` (position, cascade, taste) and each seed: generate ``--train + --test``
+impressions, train the ranker with the CLI's defaults on the first ``--train`` (its own
+time-last 10% is the validation split early stopping watches) and score the *whole* test
+file — the last ``--test`` impressions, never seen in training or tuning — by the oracle
+(true P(click)), the ranker (P(click) at the logged position), LightGBM on the same inputs
+and the baselines (see `bench/ranker_worlds.py`). Prints one row per world: AUC on the
+test file, the ranker's gap to the oracle (target: within 0.02) and its lead over LightGBM
+(target: >= 0). Seed 2 is the held-out seed set (defaults were chosen on seed 1 by
+`bench/ranker_regularisation.py`).
+
+**``--detailed``** runs the issue's flow on seeded synthetic logs — ``generate clicks``
+(5000 queries, 20000 docs, 200000 impressions, seed 7), ``clicks-pipeline`` (JSONL),
+``train ranker`` (the CLI's defaults unless told otherwise), ``eval ranker`` — then scores
+the validation split (the time-last 10% of impressions, the same rows the generator's
+``oracle.json`` uses) by:
 
 - the two oracles of ``oracle.json``: true P(click) at the shown position (``p_click``; the
   AUC and log loss to reach) and the true position-free relevance;
@@ -45,6 +59,9 @@ RECALL_K = 100
 
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
+    if not args.detailed:
+        _worlds_main(args)
+        return
     work = Path(args.work)
     timings: dict[str, float] = {}
     logs = Path(args.logs) if args.logs else work / "logs"
@@ -83,7 +100,80 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dim", type=int, default=None, help="Default: the CLI's.")
     parser.add_argument("--recall-queries", type=int, default=2000)
     parser.add_argument("--json", help="Also write the figures to this JSON file.")
+    parser.add_argument("--detailed", action="store_true", help="The single-world table.")
+    parser.add_argument("--models", default="position,cascade,taste", help="Click models.")
+    parser.add_argument("--seeds", default="1,2", help="World seeds (2: held out of tuning).")
+    parser.add_argument("--train", type=int, default=50000, help="Train impressions.")
+    parser.add_argument("--test", type=int, default=20000, help="Test-file impressions.")
+    parser.add_argument(
+        "--train-options", default="", help="Extra `train ranker` options, e.g. '--dim 48'."
+    )
     return parser.parse_args(argv)
+
+
+def _worlds_main(args: argparse.Namespace) -> None:
+    import shlex
+
+    from ranker_worlds import (
+        auc_of,
+        lightgbm_test_scores,
+        prepare,
+        ranker_test_scores,
+        test_truth,
+        train_ranker,
+    )
+
+    work = Path(args.work) / "worlds"
+    rows = []
+    for model in args.models.split(","):
+        for seed in (int(s) for s in args.seeds.split(",")):
+            world = prepare(work, model, seed, args.train, args.test)
+            trained = train_ranker(world, world.root / "ranker", *shlex.split(args.train_options))
+            truth = test_truth(world)
+            ranker = ranker_test_scores(world, world.root / "ranker", truth)
+            booster = lightgbm_test_scores(world, truth)
+            clicked = truth["clicked"]
+            row = {
+                "world": world.name,
+                "held_out": seed not in (1,),
+                "oracle": auc_of(truth["p_click"], clicked),
+                "ranker": auc_of(ranker["with_position"], clicked),
+                "lightgbm": auc_of(booster["scores"], clicked),
+                "query_doc_ctr": auc_of(truth["query_doc_ctr"], clicked),
+                "doc_popularity": auc_of(truth["doc_popularity"], clicked),
+                "logged_order": auc_of(-truth["position"].astype(float), clicked),
+                "test_rows": len(clicked),
+                "kept_epoch": trained["early_stop"]["kept_epoch"],
+                "epochs_run": trained["early_stop"]["epochs_run"],
+                "stop_reason": trained["early_stop"]["stop_reason"],
+                "lightgbm_rounds": booster["rounds"],
+                "train_seconds": trained["seconds"],
+            }
+            print(json.dumps(row), file=sys.stderr)
+            rows.append(row)
+    print(_worlds_markdown(rows, args))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": rows}, indent=2) + "\n")
+
+
+def _worlds_markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [
+        f"Test file: the last {args.test:,} impressions of each world "
+        f"({args.test * 10:,} rows); training on the first {args.train:,}.",
+        "",
+        "| world | oracle | **ranker** | LightGBM | per-query CTR | doc popularity | "
+        "logged order | ranker − oracle | ranker − LightGBM | kept epoch |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        name = r["world"] + (" (held out)" if r["held_out"] else "")
+        lines.append(
+            f"| {name} | {r['oracle']:.4f} | **{r['ranker']:.4f}** | {r['lightgbm']:.4f} | "
+            f"{r['query_doc_ctr']:.4f} | {r['doc_popularity']:.4f} | {r['logged_order']:.4f} | "
+            f"{r['ranker'] - r['oracle']:+.4f} | {r['ranker'] - r['lightgbm']:+.4f} | "
+            f"{r['kept_epoch']} of {r['epochs_run']} ({r['stop_reason']}) |"
+        )
+    return "\n".join(lines)
 
 
 def _timed(timings: dict[str, float], name: str, work: Any) -> Any:

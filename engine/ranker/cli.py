@@ -13,6 +13,7 @@ from embedrec.core.errors import ConfigError
 from embedrec.engine.ranker.config import (
     DENSE_OPTIMIZERS,
     DEVICES,
+    EARLY_STOP_METRICS,
     POSITION_MODES,
     SHARDING_TYPES,
     TABLE_OPTIMIZERS,
@@ -60,7 +61,36 @@ Examples:
     show_default=True,
     help="Bottom MLP hidden widths (dense features only).",
 )
-@click.option("--epochs", default=3, show_default=True)
+@click.option(
+    "--epochs",
+    default=8,
+    show_default=True,
+    help="Most epochs to train (early stopping may end sooner; the best epoch is kept).",
+)
+@click.option(
+    "--patience",
+    default=2,
+    show_default=True,
+    help="Stop after this many epochs without a better validation metric (0: never stop "
+    "early; the best epoch is still the one exported).",
+)
+@click.option(
+    "--early-stop-metric",
+    type=click.Choice(EARLY_STOP_METRICS),
+    default="auc",
+    show_default=True,
+    help="Validation figure that picks the best epoch.",
+)
+@click.option("--dropout", default=0.0, show_default=True, help="Dropout on the top MLP's input.")
+@click.option(
+    "--weight-decay", default=0.0, show_default=True, help="AdamW weight decay (dense part)."
+)
+@click.option(
+    "--table-weight-decay",
+    default=0.0,
+    show_default=True,
+    help="L2 on embedding rows (fused row-wise Adagrad).",
+)
 @click.option("--batch-size", default=2048, show_default=True, help="Examples per step and rank.")
 @click.option(
     "--table-optimizer",
@@ -138,10 +168,12 @@ def train_ranker_command(
     as_json: bool,
     nproc: int,
     max_restarts: int,
+    patience: int,
     **settings: Any,
 ) -> None:
     """Train a click ranker (TorchRec tables + DLRM interaction) on a click dataset."""
     config = RankerConfig(
+        patience=patience or None,
         mlp=parse_widths("mlp", mlp),
         dense_mlp=parse_widths("dense_mlp", dense_mlp),
         warm_start=None if warm_start is None else str(warm_start),
@@ -190,6 +222,12 @@ def _train_summary(result: dict[str, Any]) -> str:
         lines.append(
             f"  validation: AUC {_fmt(validation.get('auc'))}, "
             f"log loss {_fmt(validation.get('log_loss'))} ({validation['rows']:,} rows)"
+        )
+    stop = result.get("early_stop") or {}
+    if stop.get("kept_epoch") is not None:
+        lines.append(
+            f"  kept epoch {stop['kept_epoch']} of {stop['epochs_run']} run "
+            f"(best validation {stop['metric']}; stopped: {stop['stop_reason']})"
         )
     if result.get("warm_start"):
         ws = result["warm_start"]

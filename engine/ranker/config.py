@@ -20,6 +20,7 @@ DEVICES: tuple[str, ...] = ("cpu", "cuda")
 TABLE_OPTIMIZERS: tuple[str, ...] = ("rowwise_adagrad", "adagrad", "sgd", "adam")
 DENSE_OPTIMIZERS: tuple[str, ...] = ("adam", "adagrad")
 POSITION_MODES: tuple[str, ...] = ("auto", "on", "off")
+EARLY_STOP_METRICS: tuple[str, ...] = ("auc", "log_loss")
 SHARDING_TYPES: tuple[str, ...] = (
     "table_wise",
     "column_wise",
@@ -65,6 +66,14 @@ class RankerConfig:
             clicks have one, nor Criteo, which has none); ``off`` never.
         max_position: positions above it share the last examination row.
         validate: score the validation split after every epoch (metrics.jsonl).
+        patience: stop after this many epochs without a better validation ``early_stop_metric``
+            (None: run every epoch); either way the exported model is the best epoch's
+            (`embedrec.engine.ranker.early_stop`), so ``epochs`` is a maximum.
+        early_stop_metric: ``auc`` (validation AUC, higher is better) or ``log_loss``.
+        dropout: dropout rate on the top MLP's input (embeddings and their dots), training only.
+        weight_decay: decoupled (AdamW-style) weight decay of the dense part.
+        table_weight_decay: L2 penalty on the embedding rows a batch touches, applied by the
+            fused table optimizer (row-wise Adagrad's ``weight_decay``).
         warm_start: a skip-gram model directory whose vectors start the token table
             (tokens matched by string; its dim must equal ``dim``).
         threads: CPU threads per rank (None: 1 — the ranker's tensors are small and extra
@@ -77,7 +86,7 @@ class RankerConfig:
     dim: int = 32
     mlp: tuple[int, ...] = (128, 64)
     dense_mlp: tuple[int, ...] = (64,)
-    epochs: int = 3
+    epochs: int = 8
     batch_size: int = 2048
     table_optimizer: str = "rowwise_adagrad"
     table_lr: float = 0.05
@@ -88,6 +97,11 @@ class RankerConfig:
     position: str = "auto"
     max_position: int = 20
     validate: bool = True
+    patience: int | None = 2
+    early_stop_metric: str = "auc"
+    dropout: float = 0.0
+    weight_decay: float = 0.0
+    table_weight_decay: float = 0.0
     warm_start: str | None = None
     seed: int = 1
     device: str = "cpu"
@@ -135,6 +149,12 @@ class RankerConfig:
             raise ConfigError("retrieval_weight", weight, "a number in [0, 100], e.g. 0.25")
         if self.threads is not None:
             _positive_int("threads", self.threads)
+        if self.patience is not None:
+            _positive_int("patience", self.patience)
+        _choice("early_stop_metric", self.early_stop_metric, EARLY_STOP_METRICS)
+        _in_range("dropout", self.dropout, 0.0, 0.9)
+        _in_range("weight_decay", self.weight_decay, 0.0, 10.0)
+        _in_range("table_weight_decay", self.table_weight_decay, 0.0, 10.0)
         if self.checkpoint_every_steps is not None:
             _positive_int("checkpoint_every_steps", self.checkpoint_every_steps)
         if not self.checkpoint_every_seconds > 0:
@@ -189,6 +209,11 @@ def _widths(key: str, value: Any) -> tuple[int, ...]:
 def _choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(key, value, "one of " + ", ".join(choices))
+
+
+def _in_range(key: str, value: Any, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(key, value, f"a number in [{low:g}, {high:g}]")
 
 
 def _positive_int(key: str, value: Any) -> None:

@@ -110,9 +110,11 @@ class RankerModel(nn.Module):
         device: torch.device,
         seed: int | None,
         position_init: Any = None,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.spec = spec
+        self.dropout = dropout  # on the top MLP's input, training only
         self.dim = dim
         self.max_position = max_position
         dense_device = torch.device("cpu") if device.type == "meta" else device
@@ -159,7 +161,10 @@ class RankerModel(nn.Module):
         # Pairwise dots by gathering both sides: on a CPU this beats a batched matmul of
         # B tiny (n, d) × (d, n) products several times over.
         dots = (stacked[:, self.pair_left] * stacked[:, self.pair_right]).sum(-1)  # (B, n(n-1)/2)
-        logit = self.top(torch.cat([stacked.flatten(1), dots], dim=1)).squeeze(-1)
+        z = torch.cat([stacked.flatten(1), dots], dim=1)
+        if self.dropout > 0:
+            z = F.dropout(z, self.dropout, self.training)
+        logit = self.top(z).squeeze(-1)
         if self.spec.can_retrieve:
             logit = logit + (query_tower(vectors) * doc_tower(vectors)).sum(-1)
         return logit

@@ -37,7 +37,14 @@ def _fused_optimizer(config: RankerConfig) -> tuple[type, dict[str, Any]]:
 
     lr = config.table_lr
     if config.table_optimizer == "rowwise_adagrad":
-        return RowWiseAdagrad, {"lr": lr, "eps": 1e-8}
+        settings: dict[str, Any] = {"lr": lr, "eps": 1e-8}
+        if config.table_weight_decay > 0:
+            from fbgemm_gpu.tbe.config.optimizer_config import WeightDecayMode
+
+            # fbgemm ignores weight_decay unless told its mode (the default mode is NONE).
+            settings["weight_decay"] = config.table_weight_decay
+            settings["weight_decay_mode"] = WeightDecayMode.L2
+        return RowWiseAdagrad, settings
     if config.table_optimizer == "adagrad":
         return torch.optim.Adagrad, {"lr": lr, "eps": 1e-8}
     if config.table_optimizer == "adam":
@@ -48,6 +55,10 @@ def _fused_optimizer(config: RankerConfig) -> tuple[type, dict[str, Any]]:
 def _dense_optimizer(config: RankerConfig) -> Any:
     if config.dense_optimizer == "adagrad":
         return lambda params: torch.optim.Adagrad(params, lr=config.dense_lr)
+    if config.weight_decay > 0:
+        return lambda params: torch.optim.AdamW(
+            params, lr=config.dense_lr, weight_decay=config.weight_decay
+        )
     return lambda params: torch.optim.Adam(params, lr=config.dense_lr)
 
 
@@ -97,6 +108,7 @@ class ShardedRanker:
             device=torch.device("meta"),
             seed=config.seed,
             position_init=position_init,
+            dropout=config.dropout,
         )
         optimizer, settings = _fused_optimizer(config)
         apply_optimizer_in_backward(optimizer, model.sparse.parameters(), settings)

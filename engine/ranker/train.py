@@ -17,8 +17,10 @@ Tiny smoke run::
 
 The loop reads top to bottom: open the data and decide the feature groups, build and shard
 the model, warm-start or restore the last checkpoint, then per round (one batch per rank)
-step, log and checkpoint; validate at each epoch end; finally export the unsharded model,
-its vocabularies, the doc catalog and the doc vectors, and write the manifest.
+step, log and checkpoint; validate at each epoch end, keep the best epoch's weights and stop
+after ``patience`` epochs without gain (`engine.ranker.early_stop`); finally export the best
+epoch's unsharded model, its vocabularies, the doc catalog and the doc vectors, and write
+the manifest.
 """
 
 from __future__ import annotations
@@ -54,6 +56,15 @@ from embedrec.engine.ranker.batches import (
     rank_batches,
 )
 from embedrec.engine.ranker.config import SHAPE_FIELDS, RankerConfig
+from embedrec.engine.ranker.early_stop import (
+    StopRule,
+    initial_state,
+    load_best,
+    observe,
+    outcome,
+    save_best,
+    should_stop,
+)
 from embedrec.engine.ranker.export import build_doc_catalog, export_doc_embeddings
 from embedrec.engine.ranker.features import FeatureSpec, discover_features, write_model_vocabs
 from embedrec.engine.ranker.files import (
@@ -100,6 +111,8 @@ class RankerTrainResult:
     plan: dict[str, Any]
     warm_start: dict[str, Any] | None
     resumed_from: str | None
+    # kept_epoch (1-based), epochs_run, stop_reason, metric, patience, best_validation
+    early_stop: dict[str, Any]
 
 
 def _dataset_identity(dataset: ClickDataset) -> dict[str, Any]:
@@ -167,14 +180,17 @@ def train_ranker(
         run = _Run.start(out, config, ctx, spec, sharded, data, restored, show_progress)
         sharded.dmp.train()
         with checkpoint_on_interrupt(ctx, run.save, close=run.log.close, out=out):
-            while run.state["epoch"] < config.epochs:
+            while run.state["epoch"] < config.epochs and not run.state["early_stop"]["stopped"]:
                 _train_epoch(run)
         elapsed = elapsed_since(run.started)
         if run.figures is None and data.validation is not None:  # resumed after the last epoch
             run.figures = validate(sharded, data.validation, spec, config.batch_size, ctx)
         run.save()
         exported = sharded.export_state()  # collective: every rank takes part
-        result = _result(run, elapsed, restored, warm)
+        stopped = outcome(run.state["early_stop"], run.rule, validating=data.validation is not None)
+        exported, run.figures = _kept_weights(out, run.state, stopped, exported, run.figures)
+        run.log.write({"epoch": run.state["epoch"] - 1, "step": run.state["step"], "kept": stopped})
+        result = _result(run, elapsed, restored, warm, stopped)
         if ctx.is_main and exported is not None:
             _export(out, dataset, spec, config, identity, exported, result, run.state)
         return result
@@ -220,6 +236,7 @@ class _Run:
     log: TrainingLog
     cadence: CheckpointCadence
     started: float
+    rule: StopRule
     figures: dict[str, Any] | None = None  # the last validation
 
     @classmethod
@@ -257,6 +274,7 @@ class _Run:
             log=run_log,
             cadence=CheckpointCadence.start(config, ctx, state["step"]),
             started=time.perf_counter(),
+            rule=StopRule(metric=config.early_stop_metric, patience=config.patience),
         )
 
     def save(self) -> None:
@@ -280,7 +298,15 @@ class _Run:
 def _starting_state(restored: Restored | None, ctx: DistContext) -> dict[str, Any]:
     """The position to start from: a checkpoint's, or the beginning."""
     if restored is None:
-        return {"epoch": 0, "round": 0, "step": 0, "examples": 0, "loss_sum": 0.0, "seconds": 0.0}
+        return {
+            "epoch": 0,
+            "round": 0,
+            "step": 0,
+            "examples": 0,
+            "loss_sum": 0.0,
+            "seconds": 0.0,
+            "early_stop": initial_state(),
+        }
     saved_world = restored.state.get("world_size")
     if saved_world != ctx.world_size:
         log.warning(
@@ -289,6 +315,7 @@ def _starting_state(restored: Restored | None, ctx: DistContext) -> dict[str, An
             ctx.world_size,
         )
     state: dict[str, Any] = restored.state["position"]
+    state.setdefault("early_stop", initial_state())  # a checkpoint from before early stopping
     return state
 
 
@@ -324,15 +351,22 @@ def _train_epoch(run: _Run) -> None:
     run.log.emit(
         {"epoch": epoch, "step": state["step"], "examples": state["examples"], "epoch_end": True}
     )
+    state["early_stop"]["epochs_run"] = state["epoch"]
     if run.data.validation is not None:
         figures = validate(run.sharded, run.data.validation, run.spec, config.batch_size, ctx)
         run.figures = figures
-        run.log.write({"epoch": epoch, "step": state["step"], "validation": figures})
-        run.log.note(f"epoch {epoch + 1}: validation {_format(figures)}")
+        verdict = _early_stop_hook(run.sharded, state, run.rule, epoch, figures, run.out)
+        record = {"epoch": epoch, "step": state["step"], "validation": figures}
+        run.log.write({**record, "early_stop": verdict})
+        run.log.note(f"epoch {epoch + 1}: validation {_format(figures)} ({verdict})")
 
 
 def _result(
-    run: _Run, elapsed: float, restored: Restored | None, warm: dict[str, Any] | None
+    run: _Run,
+    elapsed: float,
+    restored: Restored | None,
+    warm: dict[str, Any] | None,
+    stopped: dict[str, Any],
 ) -> RankerTrainResult:
     trained = run.state["examples"] - run.at_start["examples"]
     return RankerTrainResult(
@@ -351,7 +385,52 @@ def _result(
         plan=run.sharded.plan,
         warm_start=warm,
         resumed_from=None if restored is None else restored.path,
+        early_stop=stopped,
     )
+
+
+def _early_stop_hook(
+    sharded: ShardedRanker,
+    state: dict[str, Any],
+    rule: StopRule,
+    epoch: int,
+    figures: dict[str, Any],
+    out: Path,
+) -> str:
+    """After epoch ``epoch``'s validation: keep its weights when they are the best so far
+    (collective gather; rank 0 writes ``best/``), count it, decide whether to stop.
+    Returns the verdict for the log line."""
+    counters = state["early_stop"]
+    if observe(counters, rule, epoch, figures):
+        weights = sharded.export_state()
+        if weights is not None:
+            save_best(out, weights, epoch, figures)
+        verdict = "best so far"
+    else:
+        verdict = (
+            f"no better than epoch {counters['best_epoch'] + 1} ({counters['stale']} in a row)"
+        )
+    if should_stop(counters, rule):
+        verdict += f"; stopping, keeping epoch {counters['best_epoch'] + 1}"
+    return verdict
+
+
+def _kept_weights(
+    out: Path,
+    state: dict[str, Any],
+    stopped: dict[str, Any],
+    exported: dict[str, torch.Tensor] | None,
+    figures: dict[str, Any] | None,
+) -> tuple[dict[str, torch.Tensor] | None, dict[str, Any] | None]:
+    """The weights and validation figures to export: the best epoch's when it is not the
+    last one trained (rank 0 reads ``best/``), else the live ones."""
+    kept = stopped["kept_epoch"]
+    if kept is None or kept == state["epoch"]:
+        return exported, figures
+    best = stopped["best_validation"]
+    if exported is None:  # not rank 0: nothing to export
+        return None, best
+    return load_best(out, kept - 1), best
 
 
 def _step(sharded: ShardedRanker, batch: Any, rows: int, retrieval_weight: float) -> float:
@@ -462,6 +541,7 @@ def _export(
             "validation": result.validation,
             "seconds": position["seconds"],
             "warm_start": result.warm_start,
+            "early_stop": result.early_stop,
         },
     )
     if spec.can_retrieve:

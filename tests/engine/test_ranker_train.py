@@ -169,13 +169,26 @@ def test_two_ranks_under_torchrun(world, tmp_path):
         "--out",
         str(out),
         "--epochs",
+        "4",
+        "--patience",
         "1",
+        "--table-lr",
+        "0.5",  # overfits within a few epochs: early stopping decides on both ranks alike
         "--nproc",
         "2",
         *FAST,
     ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     manifest = read_manifest(out)
     assert manifest["world_size"] == 2
     assert 0.6 < manifest["validation"]["auc"] < 1.0
+    curve = [line["validation"]["auc"] for line in read_metrics(out) if "validation" in line]
+    stop = manifest["early_stop"]
+    assert stop["epochs_run"] == len(curve)
+    assert stop["kept_epoch"] == 1 + max(range(len(curve)), key=curve.__getitem__)
+    assert manifest["validation"]["auc"] == max(curve)
+    if stop["stop_reason"] == "patience":
+        assert len(curve) < 4
+    exported, best = load_model_state(out), load_model_state(out / "best")
+    assert all(torch.equal(exported[k], best[k]) for k in exported)

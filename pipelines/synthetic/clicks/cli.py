@@ -8,10 +8,12 @@ from typing import Any
 import click
 
 from embedrec.core.cli_support import emit, json_option, subgroup
+from embedrec.pipelines.synthetic.clicks.config import CLICK_MODEL_NAMES
 
 EPILOG = """\b
 Examples:
   embedrec generate clicks --out logs/ --queries 5000 --docs 20000 --impressions 200000 --seed 7
+  embedrec generate clicks --out logs-cascade/ --model cascade --impressions 50000 --seed 11
   embedrec generate clicks --out tiny/ --queries 50 --docs 200 --impressions 500 \
       --bad-lines 13 --json
 
@@ -19,7 +21,9 @@ Examples:
 Writes impressions.jsonl, aol.tsv and criteo.tsv (the same simulated sessions), truth.parquet
 (true P(click) and relevance of every shown result), oracle.json (oracle AUC, NDCG@10, MRR
 and baselines), bad_lines.json (planted malformed lines) and manifest.json. Same seed, same
-bytes.
+bytes. --model picks how shown results become clicks: position (examination by position),
+cascade (read down, stop after a click or skip) or taste (device- and region-dependent
+taste, flatter position bias); see pipelines/synthetic_clicks_worlds.py.
 """
 
 
@@ -39,6 +43,14 @@ def register(root: click.Group) -> None:
 @click.option("--users", default=10000, show_default=True, type=int, help="Distinct users.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
 @click.option(
+    "--model",
+    "click_model",
+    type=click.Choice(CLICK_MODEL_NAMES),
+    default="position",
+    show_default=True,
+    help="Click model: position, cascade or taste.",
+)
+@click.option(
     "--bad-lines",
     default=0,
     show_default=True,
@@ -54,15 +66,17 @@ def clicks_command(
     impressions: int,
     users: int,
     seed: int,
+    click_model: str,
     bad_lines: int,
     overwrite: bool,
     as_json: bool,
 ) -> None:
     """Simulate a search engine's click logs, written in three formats with the truth."""
-    from embedrec.pipelines.synthetic.clicks.config import ClickLogConfig
     from embedrec.pipelines.synthetic.clicks.generate import generate_click_logs
+    from embedrec.pipelines.synthetic.clicks.worlds import world_config
 
-    config = ClickLogConfig(
+    config = world_config(
+        click_model,
         queries=queries,
         docs=docs,
         impressions=impressions,

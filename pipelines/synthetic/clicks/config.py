@@ -31,6 +31,8 @@ REGIONS = (
 )
 # Doc kinds; a doc's title names its kind (usually), so device × kind effects are learnable.
 DOC_KINDS = ("guide", "video", "app", "shop", "news")
+# How shown results turn into clicks (`embedrec.pipelines.synthetic.clicks.worlds`).
+CLICK_MODEL_NAMES = ("position", "cascade", "taste")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +72,7 @@ class ClickLogConfig:
     start: str = "2026-01-05"
     weeks: int = 6
     validation_fraction: float = 0.1
+    click_model: str = "position"
 
     def validate(self) -> ClickLogConfig:
         """Check every field; raise `ConfigError` naming the first bad one. Returns self."""
@@ -112,6 +115,10 @@ class ClickLogConfig:
         ):
             _in_range(key, getattr(self, key), 0.0, 100.0)
         _in_range("relevance_offset", self.relevance_offset, -100.0, 100.0)
+        if self.click_model not in CLICK_MODEL_NAMES:
+            raise ConfigError(
+                "click_model", self.click_model, "one of " + ", ".join(CLICK_MODEL_NAMES)
+            )
         self.start_time()
         return self
 

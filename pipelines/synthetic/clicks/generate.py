@@ -54,9 +54,10 @@ from embedrec.pipelines.synthetic.clicks.bad_lines import (
 from embedrec.pipelines.synthetic.clicks.config import ClickLogConfig
 from embedrec.pipelines.synthetic.clicks.criteo import criteo_results, write_criteo
 from embedrec.pipelines.synthetic.clicks.jsonl import write_jsonl
-from embedrec.pipelines.synthetic.clicks.model import component_rng, simulate_clicks
+from embedrec.pipelines.synthetic.clicks.model import component_rng
 from embedrec.pipelines.synthetic.clicks.oracle import ORACLE_FILE, oracle_report
 from embedrec.pipelines.synthetic.clicks.truth import TRUTH_FILE, LogLines, build_truth_table
+from embedrec.pipelines.synthetic.clicks.worlds import simulate_world
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def generate_click_logs(
     bar = tqdm(total=len(_STAGES), desc="generate clicks", unit="stage", disable=not progress)
     with bar, staged_output_dir(out, overwrite=overwrite) as stage:
         with _stage(bar, "simulate", began):
-            world, clicks = simulate_clicks(config)
+            world, clicks = simulate_world(config)
         n = clicks.docs.shape[0]
         rows = aol_rows(clicks)
         criteo_result = criteo_results(config, clicks)

@@ -115,7 +115,8 @@ class ClickLog:
 
     ``time`` (n,) int64 seconds since 1970 UTC, strictly increasing; ``user``, ``query``
     (n,) int32 indices; ``docs`` (n, R) int32, column j shown at position j + 1;
-    ``relevance``, ``p_click`` (n, R) float64; ``clicked`` (n, R) bool; ``examination`` (R,).
+    ``relevance``, ``p_click`` (n, R) float64; ``clicked`` (n, R) bool; ``examination`` (R,)
+    by position, or (n, R) where it depends on the list (the cascade model).
     """
 
     time: np.ndarray

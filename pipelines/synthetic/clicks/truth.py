@@ -10,7 +10,8 @@ One row per (impression, result), impression-major in time order, result order w
   row). Line numbers are 1-based in the files as written (headers and bad lines counted).
 - what was shown — ``time``, ``split`` (``train`` or ``validation``: the time-last
   ``validation_fraction`` of impressions), ``user``, ``query``, ``doc``, ``position``.
-- the truth — ``clicked`` (the sampled click), ``examination`` = 1/position**exponent,
+- the truth — ``clicked`` (the sampled click), ``examination`` = P(examined) (1/position**
+  exponent, or the cascade's marginal),
   ``relevance`` = P(click | examined), position-free, ``p_click`` = examination × relevance.
 """
 
@@ -81,7 +82,9 @@ def build_truth_table(
         "doc": _decoded(log.docs.ravel(), doc_names(np.arange(len(world.doc_title)))),
         "position": pa.array(result + 1, pa.int32()),
         "clicked": pa.array(log.clicked.ravel(), pa.bool_()),
-        "examination": pa.array(np.tile(log.examination, n), pa.float64()),
+        "examination": pa.array(
+            np.broadcast_to(log.examination, log.docs.shape).ravel(), pa.float64()
+        ),
         "relevance": pa.array(log.relevance.ravel(), pa.float64()),
         "p_click": pa.array(log.p_click.ravel(), pa.float64()),
     }

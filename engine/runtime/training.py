@@ -42,8 +42,11 @@ CONFIG_FILE = "config.json"
 class TrainingConfig(Protocol):
     """What the shared steps read of a trainer's config."""
 
-    checkpoint_every_seconds: float
-    checkpoint_every_steps: int | None
+    @property
+    def checkpoint_every_seconds(self) -> float: ...
+
+    @property
+    def checkpoint_every_steps(self) -> int | None: ...
 
     def to_dict(self) -> dict[str, Any]: ...
 

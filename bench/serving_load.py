@@ -15,21 +15,29 @@
     # a quick look: one server setup, two concurrency levels
     .venv/bin/python bench/serving_load.py indexes/wiki-hnsw --setups w1t4 --concurrency 1,16
 
-The service runs as its own process (``python -m embedrec.cli serve``), and this script is
-the load generator: a second process that keeps C HTTP/1.1 connections open over loopback,
+The service runs as its own process (``python -m embedrec.cli serve``). The load generator
+is ``wrk`` (Debian's package: ``apt-get install -y wrk``; see bench/wrk_client.py) when it
+is installed, else this script's Python generator (``--client wrk|python`` forces one; the
+tables and the JSON say which ran). Either keeps C HTTP/1.1 connections open over loopback,
 each sending its next request when the last answer arrived (closed loop), for ``--duration``
-seconds or ``--max-requests`` answers per cell, whichever comes first. Queries are words
-drawn (seeded) from the index's vocabulary; "batch" requests POST ``--batch`` words at once.
+seconds (wrk: rounded up to whole seconds; the Python generator also stops after
+``--max-requests`` answers). Queries are words drawn (seeded) from the index's vocabulary,
+a different one per request; "batch" requests POST ``--batch`` words at once.
+
+On a machine with 2 or more cores the server is pinned to ``--server-cpus`` (default: core
+0) and the load generator to ``--client-cpu`` (default: core 1) with ``taskset``, so the
+two do not fight over one core (``--no-pin`` turns this off). The ratio to raw FAISS is
+then taken against one thread's rate (one core, like the server); unpinned, against as
+many threads as cores.
 It makes ``--repeat`` passes over all setups (default 2) and keeps each cell's best pass:
 on a shared machine other work only ever slows a cell down.
 
 Server setups (``--setups``): ``w<W>t<T>`` is ``--workers W --search-threads T`` (t0: the
 search runs on the event loop); a ``-h11`` suffix serves with uvicorn's pure-Python stack
-(``--http h11 --loop asyncio``) instead of httptools + uvloop. On a 2-core machine the
-load generator shares the cores with the server, so absolute numbers are a floor; the ratio
-to the raw rate is the figure to watch. Raw rates are FAISS ``index.search`` called in
-this process on the same queries, one query (or one batch) per call, from 1 thread and from
-as many threads as cores.
+(``--http h11 --loop asyncio``) instead of httptools + uvloop; a ``c<MS>`` part sets
+``--coalesce-ms`` (``w1t1c0``: coalescing off; default: the server's default). Raw rates
+are FAISS ``index.search`` called in this process on the same queries, one query (or one
+batch) per call, from 1 thread and from as many threads as cores.
 
 Prints markdown tables and writes JSON to bench/results/.
 """
@@ -40,6 +48,8 @@ import argparse
 import asyncio
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,6 +64,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import wrk_client  # noqa: E402  (bench/wrk_client.py, beside this script)
 
 RESULTS = REPO / "bench" / "results"
 K = 10
@@ -78,6 +91,9 @@ def main(argv: list[str] | None = None) -> None:
     }
     del index
     print(_raw_table(description, raw, args.batch, cores), flush=True)
+    print(_client_line(args), flush=True)
+    if args.pin and args.client == "python":
+        os.sched_setaffinity(0, {args.client_cpu})  # this process is now the load generator
 
     # Passes over all setups, each cell kept from its best pass: work of other processes on
     # the machine only ever slows a cell down, and passes spread it over time.
@@ -108,6 +124,10 @@ def main(argv: list[str] | None = None) -> None:
                 "k": K,
                 "duration_s": args.duration,
                 "repeat": args.repeat,
+                "client": args.client,
+                "pinned": {"server_cpus": args.server_cpus, "client_cpu": args.client_cpu}
+                if args.pin
+                else None,
                 "load_average_before": load_before,
                 "load_average_after": os.getloadavg(),
                 "raw": raw,
@@ -123,33 +143,65 @@ def main(argv: list[str] | None = None) -> None:
 def _serve_and_load(
     args: argparse.Namespace, setup: str, words: list[str], raw: dict[str, float]
 ) -> list[dict[str, Any]]:
-    workers, threads, h11 = _setup(setup)
+    workers, threads, h11, coalesce = _setup(setup)
     cells = []
-    with ServerProcess(args.index, workers=workers, threads=threads, h11=h11) as server:
+    cpus = args.server_cpus if args.pin else None
+    with ServerProcess(
+        args.index, workers=workers, threads=threads, h11=h11, coalesce=coalesce, cpus=cpus
+    ) as server:
         for kind in ("single", "batch"):
-            requests = _requests(kind, words, args.batch, server.port)
-            _run_cell(server.port, requests, 4, 1.0, 2000)  # warm up
+            _measure(args, server.port, kind, words, 2, 1.0)  # warm up
             for concurrency in args.concurrency:
-                cell = _run_cell(
-                    server.port, requests, concurrency, args.duration, args.max_requests
-                )
+                cell = _measure(args, server.port, kind, words, concurrency, args.duration)
                 queries_per_s = cell["requests_per_s"] * (args.batch if kind == "batch" else 1)
-                raw_rate = raw[f"{kind}_threads"]
+                raw_rate = raw[f"{kind}_1thread" if args.pin else f"{kind}_threads"]
                 cells.append(
                     {
                         "setup": setup,
                         "workers": workers,
                         "search_threads": threads,
+                        "coalesce_ms": coalesce,
                         "stack": "h11+asyncio" if h11 else "httptools+uvloop",
+                        "client": args.client,
                         "query": kind,
                         "concurrency": concurrency,
                         **cell,
                         "queries_per_s": queries_per_s,
                         "raw_queries_per_s": raw_rate,
+                        "raw_is": "1 thread" if args.pin else f"{os.cpu_count()} threads",
                         "service_over_raw": queries_per_s / raw_rate,
                     }
                 )
     return cells
+
+
+def _measure(
+    args: argparse.Namespace,
+    port: int,
+    kind: str,
+    words: list[str],
+    concurrency: int,
+    duration: float,
+) -> dict[str, float]:
+    """One cell with the chosen load generator."""
+    if args.client == "wrk":
+        items = _wrk_items(kind, words, args.batch)
+        cpu = args.client_cpu if args.pin else None
+        return wrk_client.run_cell(
+            port, kind, items, concurrency=concurrency, duration=duration, cpu=cpu
+        )
+    requests = _requests(kind, words, args.batch, port)
+    return _run_cell(port, requests, concurrency, duration, args.max_requests)
+
+
+def _wrk_items(kind: str, words: list[str], batch: int) -> list[str]:
+    """What wrk's script rotates through: GET paths, or POST bodies."""
+    if kind == "single":
+        return [f"/v1/neighbors?word={quote(w)}&k={K}" for w in words]
+    return [
+        json.dumps({"words": words[i : i + batch], "k": K})
+        for i in range(0, len(words) - batch + 1, batch)
+    ]
 
 
 def _order(args: argparse.Namespace) -> Any:
@@ -164,7 +216,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("index", help="Index (or model) directory to serve.")
     parser.add_argument(
-        "--setups", default="w1t4,w1t0,w2t0,w2t4", help="Server setups w<W>t<T>[-h11]."
+        "--setups", default="w1t0,w1t2,w2t2", help="Server setups w<W>t<T>[c<MS>][-h11]."
     )
     parser.add_argument("--concurrency", default="1,4,16,64", help="Open connections per cell.")
     parser.add_argument("--duration", type=float, default=3.0, help="Seconds per cell.")
@@ -174,24 +226,42 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--raw-seconds", type=float, default=2.0, help="Seconds per raw rate.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--results", type=Path, default=RESULTS, help="Where the JSON goes.")
+    parser.add_argument(
+        "--client",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="Load generator (auto: wrk when installed, else the Python one).",
+    )
+    parser.add_argument("--server-cpus", default="0", help="Cores the server is pinned to.")
+    parser.add_argument("--client-cpu", type=int, default=1, help="Core of the load generator.")
+    parser.add_argument("--no-pin", action="store_true", help="Pin neither to a core.")
     args = parser.parse_args(argv)
     args.setups = [s.strip() for s in args.setups.split(",") if s.strip()]
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     for setup in args.setups:
         _setup(setup)
+    if args.client == "auto":
+        args.client = "wrk" if wrk_client.available() else "python"
+    if args.client == "wrk" and not wrk_client.available():
+        raise SystemExit("--client wrk: wrk is not installed (apt-get install -y wrk)")
+    args.pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset")
+    args.pin = bool(args.pin)
     return args
 
 
-def _setup(name: str) -> tuple[int, int, bool]:
-    """``w2t4`` → (2 workers, 4 search threads, httptools/uvloop); ``-h11``: h11/asyncio."""
-    shape, _, stack = name.partition("-")
-    try:
-        workers, threads = shape.removeprefix("w").split("t")
-        if stack not in ("", "h11"):
-            raise ValueError(stack)
-        return int(workers), int(threads), stack == "h11"
-    except ValueError:
-        raise SystemExit(f"--setups: {name!r} is not w<W>t<T>[-h11], e.g. w2t4") from None
+def _setup(name: str) -> tuple[int, int, bool, float | None]:
+    """``w2t4`` → (2 workers, 4 search threads, httptools/uvloop, default coalescing);
+    ``w1t1c0-h11``: coalescing off, h11/asyncio."""
+    match = re.fullmatch(r"w(\d+)t(\d+)(?:c(\d+(?:\.\d+)?))?(-h11)?", name)
+    if match is None:
+        raise SystemExit(f"--setups: {name!r} is not w<W>t<T>[c<MS>][-h11], e.g. w2t4")
+    workers, threads, coalesce, h11 = match.groups()
+    return (
+        int(workers),
+        int(threads),
+        h11 is not None,
+        None if coalesce is None else float(coalesce),
+    )
 
 
 def raw_rates(
@@ -237,9 +307,18 @@ def raw_rates(
 
 
 class ServerProcess:
-    """``embedrec serve`` in a child process on a free loopback port."""
+    """``embedrec serve`` in a child process on a free loopback port (pinned to ``cpus``)."""
 
-    def __init__(self, index: str, *, workers: int, threads: int, h11: bool) -> None:
+    def __init__(
+        self,
+        index: str,
+        *,
+        workers: int,
+        threads: int,
+        h11: bool,
+        coalesce: float | None = None,
+        cpus: str | None = None,
+    ) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -247,6 +326,10 @@ class ServerProcess:
         command += ["--workers", str(workers), "--search-threads", str(threads), "--no-access-log"]
         if h11:
             command += ["--http", "h11", "--loop", "asyncio"]
+        if coalesce is not None:
+            command += ["--coalesce-ms", str(coalesce)]
+        if cpus is not None:
+            command = ["taskset", "-c", cpus, *command]
         self.process = subprocess.Popen(
             command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
@@ -369,6 +452,16 @@ def _raw_table(index: dict[str, Any], raw: dict[str, float], batch: int, cores: 
     )
 
 
+def _client_line(args: argparse.Namespace) -> str:
+    client = "wrk (compiled)" if args.client == "wrk" else "Python asyncio (fallback)"
+    if not args.pin:
+        return f"load generator: {client}; not pinned; service/raw against all cores' raw rate\n"
+    return (
+        f"load generator: {client} on core {args.client_cpu}; server on core(s) "
+        f"{args.server_cpus}; service/raw against the 1-thread raw rate\n"
+    )
+
+
 _HEADER = (
     "| server | query | conc. | requests/s | queries/s | p50 ms | p99 ms | errors "
     "| service/raw |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -379,6 +472,8 @@ def _row(cell: dict[str, Any], batch: int) -> str:
     label = f"{cell['workers']} worker{'s' if cell['workers'] > 1 else ''}, " + (
         f"{cell['search_threads']} search threads" if cell["search_threads"] else "on event loop"
     )
+    if cell.get("coalesce_ms") is not None:
+        label += f", coalesce {cell['coalesce_ms']:g} ms"
     if cell["stack"].startswith("h11"):
         label += ", h11"
     query = "single GET" if cell["query"] == "single" else f"POST {batch} words"

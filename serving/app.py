@@ -63,7 +63,7 @@ from embedrec.serving.routes.explorer import build_explorer_router
 from embedrec.serving.routes.indexes import build_index_router
 from embedrec.serving.routes.ops import build_ops_router
 from embedrec.serving.routes.probes import build_probe_router
-from embedrec.serving.routes.query import build_query_router
+from embedrec.serving.routes.query import build_query_router, make_coalescer
 from embedrec.serving.state import ServiceState
 from embedrec.serving.worker import configure_worker
 
@@ -117,7 +117,9 @@ def create_app(
     mount_api_docs(app)
     app.include_router(build_probe_router(state))
     app.include_router(build_ops_router(state, metrics, reloader))
-    app.include_router(build_query_router(state, metrics))
+    coalescer = make_coalescer(state)
+    app.state.coalescer = coalescer
+    app.include_router(build_query_router(state, metrics, coalescer))
     app.include_router(build_index_router(state))
     app.include_router(build_explorer_router())
     if config.ranker:

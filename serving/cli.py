@@ -117,6 +117,14 @@ def register(root: click.Group) -> None:
     show_default=True,
     help="Event loop (auto: uvloop when installed).",
 )
+@click.option(
+    "--coalesce-ms",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Answer concurrent GET /v1/neighbors for one index and k arriving within this "
+    "window (at most 1 ms) with one FAISS search; 0 turns it off.",
+)
 def serve(
     indexes: tuple[str, ...],
     ranker: Path | None,

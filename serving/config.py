@@ -48,7 +48,10 @@ class ServeConfig:
     beside it; ``default_index``: the name requests without ``index=`` use (default: the
     first). ``proxy_headers``/``forwarded_allow_ips``: trust ``X-Forwarded-For`` and
     ``-Proto`` from these addresses (uvicorn's options); ``root_path``: the path prefix a
-    reverse proxy serves this service under (``/embedrec``).
+    reverse proxy serves this service under (``/embedrec``). ``coalesce_ms``: concurrent
+    ``GET /v1/neighbors`` requests for the same index and k arriving within this many
+    milliseconds (at most 1) are answered by one FAISS search (0: each searches alone; see
+    `embedrec.serving.coalescer`).
     """
 
     index: str
@@ -75,6 +78,7 @@ class ServeConfig:
     proxy_headers: bool = False
     forwarded_allow_ips: str | None = None
     root_path: str = ""
+    coalesce_ms: float = 0.5
 
     def __post_init__(self) -> None:
         if not isinstance(self.index, str) or not self.index:
@@ -105,6 +109,13 @@ class ServeConfig:
             raise ConfigError("http", self.http, "one of " + ", ".join(HTTP_PARSERS))
         if self.loop not in EVENT_LOOPS:
             raise ConfigError("loop", self.loop, "one of " + ", ".join(EVENT_LOOPS))
+        coalesce = self.coalesce_ms
+        if (
+            isinstance(coalesce, bool)
+            or not isinstance(coalesce, int | float)
+            or not 0 <= coalesce <= 1
+        ):
+            raise ConfigError("coalesce_ms", coalesce, "milliseconds from 0 to 1")
         for key in ("reload_timeout", "graceful_shutdown_seconds"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:

@@ -26,6 +26,8 @@ import importlib.metadata
 import math
 import os
 import platform
+from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -124,6 +126,21 @@ class ServiceMetrics:
         )
         self.build_info.labels(*_build_values()).set(1)
         self._info_labels: dict[str, tuple[str, ...]] = {}
+        # Label children looked up once: ``labels()`` hashes and locks on every call.
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def query_counter(self, endpoint: str) -> Callable[[str], Any]:
+        """``embedrec_queries_total{endpoint=..., index=name}``'s child for an index name,
+        looked up once per name."""
+        children: dict[str, Any] = {}
+
+        def child(index: str) -> Any:
+            found = children.get(index)
+            if found is None:
+                found = children[index] = self.queries.labels(endpoint, index)
+            return found
+
+        return child
 
     def _gauge(self, name: str, documentation: str, labels: tuple[str, ...] = ()) -> Gauge:
         return Gauge(
@@ -189,5 +206,14 @@ def _build_values() -> tuple[str, ...]:
 def observe_request(
     metrics: ServiceMetrics, method: str, route: str, status: int, seconds: float
 ) -> None:
-    metrics.requests.labels(method, route, str(status)).inc()
-    metrics.latency.labels(method, route).observe(seconds)
+    """Count one answered request and its latency (label children cached per key)."""
+    key = (method, route, status)
+    children = metrics._request_children.get(key)
+    if children is None:
+        children = (
+            metrics.requests.labels(method, route, str(status)),
+            metrics.latency.labels(method, route),
+        )
+        metrics._request_children[key] = children
+    children[0].inc()
+    children[1].observe(seconds)

@@ -36,6 +36,9 @@ from embedrec.serving.worker import configure_worker
 log = logging.getLogger(__name__)
 
 
+WORKER_START_SECONDS = 120
+
+
 def serve(config: ServeConfig, *, announce: Callable[[str], None] | None = None) -> None:
     """Serve ``config.index`` until SIGINT/SIGTERM. Raises `EmbedrecError` for a bad index
     before binding; ``announce`` receives one line saying what is served where."""
@@ -73,6 +76,10 @@ def serve(config: ServeConfig, *, announce: Callable[[str], None] | None = None)
             config,
             factory=True,
             workers=config.workers,
+            # A worker answers uvicorn's health check only once it has imported FAISS and
+            # loaded every index: uvicorn's default 5 s kills and restarts it, over and over,
+            # for a large index or on a busy machine.
+            timeout_worker_healthcheck=WORKER_START_SECONDS,
         )
         for described in descriptions:
             _announce(announce, described, config)

@@ -68,7 +68,9 @@ def _longest(opts: Sequence[str]) -> str:
 
 def launch(nproc: int, argv: list[str], *, max_restarts: int) -> int:
     """Run ``python -m embedrec.engine ARGV`` on ``nproc`` local ranks; return its exit code."""
-    from embedrec.engine.runtime.distributed import under_torchrun  # imports torch: not at --help
+    # Imported here: distributed imports torch, and every `embedrec` command (the service's
+    # too, whose processes must not load torch) imports this module to build its options.
+    from embedrec.engine.runtime.distributed import under_torchrun
 
     if under_torchrun():
         raise click.UsageError("--nproc cannot be used inside torchrun (it is torchrun's job)")

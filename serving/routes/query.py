@@ -8,14 +8,18 @@ pool, and turns library errors into JSON through the app's exception handlers (u
 
 # No `from __future__ import annotations` here: FastAPI reads the parameter annotations at
 # runtime, and the limits in them (max_k) are local to `build_query_router`.
+import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
 
 from embedrec.core.errors import ConfigError
 from embedrec.indexes.word_index import ScoredWord, WordIndex
 from embedrec.serving.batch_items import words_item_by_item
+from embedrec.serving.coalescer import Coalescer
 from embedrec.serving.errors import PayloadTooLargeError
 from embedrec.serving.metrics import ServiceMetrics
 from embedrec.serving.projection import pca_2d
@@ -28,7 +32,7 @@ from embedrec.serving.routes.api_models import (
     NeighborsBatchRequest,
     VectorAnswer,
 )
-from embedrec.serving.state import ServiceState
+from embedrec.serving.state import IndexSnapshot, ServiceState
 
 MAX_WORD_LENGTH = 256
 MAP_MAX_K = 200
@@ -40,30 +44,46 @@ IndexName = Annotated[
 ]
 
 
-def build_query_router(state: ServiceState, metrics: ServiceMetrics) -> APIRouter:
-    """The word-query endpoints over ``state``'s current index."""
+def build_query_router(
+    state: ServiceState, metrics: ServiceMetrics, coalescer: Coalescer | None = None
+) -> APIRouter:
+    """The word-query endpoints over ``state``'s current index; ``GET /v1/neighbors``
+    searches through ``coalescer`` when given (see `single_search`)."""
     router = APIRouter(prefix="/v1", tags=["queries"], responses=ERRORS)
     max_k = state.config.max_k
     max_batch = state.config.max_batch
     count = metrics.queries
 
-    @router.get("/neighbors", response_model=NeighborsAnswer)
+    search = single_search(state, coalescer)
+    counted = metrics.query_counter("neighbors")
+
+    # The hot route: answered with prebuilt JSON bytes (the same body FastAPI would make
+    # from NeighborsAnswer, which stays the documented schema) instead of validating and
+    # serialising the answer through the response model on every request.
+    @router.get(
+        "/neighbors",
+        response_model=None,
+        response_class=JSONResponse,
+        responses={200: {"model": NeighborsAnswer, "description": "Successful Response"}},
+    )
     async def neighbors(
         word: Word,
         k: Annotated[int, Query(ge=1, le=max_k, description="How many neighbours.")] = 10,
         index: IndexName = None,
-    ) -> dict[str, Any]:
+    ) -> Response:
         """The ``k`` nearest words to ``word`` (the word itself excluded)."""
         snapshot = state.current(index)
-        found = await state.run(snapshot.index.neighbors, word, k)
-        count.labels("neighbors", snapshot.name).inc()
-        return {
-            "word": word,
-            "k": k,
-            "metric": snapshot.index.metric,
-            "index": snapshot.name,
-            "neighbors": _scored(found),
-        }
+        found = await search(snapshot, word, k)
+        counted(snapshot.name).inc()
+        return _json(
+            {
+                "word": word,
+                "k": k,
+                "metric": snapshot.index.metric,
+                "index": snapshot.name,
+                "neighbors": _scored(found),
+            }
+        )
 
     @router.post("/neighbors", response_model=NeighborsBatchAnswer)
     async def neighbors_batch(request: NeighborsBatchRequest) -> dict[str, Any]:
@@ -132,6 +152,40 @@ def _add_vector_routes(router: APIRouter, state: ServiceState, metrics: ServiceM
         answer = await state.run(_map, snapshot.index, word, k)
         count.labels("map", snapshot.name).inc()
         return {**answer, "index": snapshot.name}
+
+
+SingleSearch = Callable[[IndexSnapshot, str, int], Awaitable[list[ScoredWord]]]
+
+
+def make_coalescer(state: ServiceState) -> Coalescer | None:
+    """The `Coalescer` for ``state.config.coalesce_ms`` (None when it is 0)."""
+    window = state.config.coalesce_ms / 1000
+    if window <= 0:
+        return None
+    return Coalescer(state.run, window=window, max_size=min(state.config.max_batch, 256))
+
+
+def single_search(state: ServiceState, coalescer: Coalescer | None) -> SingleSearch:
+    """How ``GET /v1/neighbors`` searches: through ``coalescer`` when given, else one
+    search per request in the pool."""
+    if coalescer is not None:
+        return coalescer.neighbors
+
+    async def alone(snapshot: IndexSnapshot, word: str, k: int) -> list[ScoredWord]:
+        return await state.run(snapshot.index.neighbors, word, k)
+
+    return alone
+
+
+class _PrebuiltJSON(Response):
+    media_type = "application/json"
+
+
+def _json(body: dict[str, Any]) -> Response:
+    """``body`` as FastAPI's JSONResponse encodes it, without a second pass over it."""
+    return _PrebuiltJSON(
+        json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    )
 
 
 def _scored(items: list[ScoredWord]) -> list[dict[str, Any]]:

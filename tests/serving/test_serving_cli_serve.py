@@ -320,3 +320,41 @@ def test_two_workers_reload_one_named_index(launch, planted):
         os.kill(server.process.pid, signal.SIGHUP)  # the supervisor: all indexes, all workers
         _wait_for(lambda: generations(12) == {(2, 2)})
     _assert_graceful(server)
+
+
+def _maps(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/maps").read_text()
+    except (FileNotFoundError, ProcessLookupError):  # the process ended meanwhile
+        return ""
+
+
+@pytest.mark.multiprocess
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+def test_no_service_process_loads_torch(launch, planted):
+    """Neither the supervisor nor any worker maps libtorch (each worker has answered a
+    search first, so its whole request path has been imported)."""
+    psutil = pytest.importorskip("psutil")
+    server = launch(planted.index_a, "--workers", "2")
+    pids: set[int] = set()
+
+    def both_workers_answered() -> bool:
+        for _ in range(8):
+            pids.add(_health(server.url)["pid"])
+            httpx.get(
+                server.url + "/v1/neighbors",
+                params={"word": "capital1", "k": 3},
+                headers={**AUTH, "connection": "close"},
+                timeout=10,
+            ).raise_for_status()
+        return len(pids) == 2
+
+    _wait_for(both_workers_answered, timeout=30)
+    supervisor = psutil.Process(server.process.pid)
+    processes = [supervisor, *supervisor.children(recursive=True)]
+    assert pids <= {p.pid for p in processes}
+    for process in processes:
+        maps = _maps(process.pid)
+        assert maps, f"no /proc/{process.pid}/maps"
+        torch_libs = {line.split()[-1] for line in maps.splitlines() if "libtorch" in line}
+        assert not torch_libs, f"{process.pid} {process.cmdline()} maps {sorted(torch_libs)}"

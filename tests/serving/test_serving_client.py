@@ -100,10 +100,11 @@ def test_unreachable_and_slow_services(start_server, planted):
         assert error.value.http_status == 0
     server = start_server(planted.index_a)
 
-    # A search that takes longer than the client waits.
+    # A search that takes longer than the client waits (single GETs are searched in
+    # coalesced batches, so slow that path).
     state = server.app.state.embedrec
     index = state.current().index
-    original = index.neighbors
+    original = index.neighbors_batch
 
     def slow(*args, **kwargs):
         import time
@@ -111,12 +112,12 @@ def test_unreachable_and_slow_services(start_server, planted):
         time.sleep(1.0)
         return original(*args, **kwargs)
 
-    index.neighbors = slow
+    index.neighbors_batch = slow
     try:
         with Client(server.url, timeout=0.2) as client, pytest.raises(ServiceTimeoutError):
             client.neighbors("capital1")
     finally:
-        index.neighbors = original
+        index.neighbors_batch = original
     with pytest.raises(ConfigError, match="url"):
         Client("localhost:8000")
 

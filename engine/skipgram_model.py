@@ -1,12 +1,18 @@
-"""The skip-gram tables as a TorchRec EmbeddingCollection, sharded through DMP.
+"""The skip-gram tables as a TorchRec EmbeddingBagCollection, sharded through DMP.
 
-Tables (one feature each, sequence lookups)::
+Tables (one feature each, looked up as SUM-pooled bags of at most one id)::
 
     word     (V, d)    input vectors, uniform(-1/d, 1/d) as gensim 4        feature "word"
     context  (V, d)    negative-sampling output vectors, zeros             feature "context"
     node     (V-1, d)  hierarchical-softmax inner nodes, zeros             feature "node"
 
-(``context`` only when negative > 0, ``node`` only with hs.) The optimizer is applied in
+(``context`` only when negative > 0, ``node`` only with hs.) A bag of one id pools to that
+id's row, so the lookups are the sequence lookups of an EmbeddingCollection, but go through
+the pooled TBE, whose fused backward costs a fraction of the sequence one on CPU
+(docs/performance.md). Checkpoints keep the EmbeddingCollection's key names
+(``embeddings.<table>.weight``), so checkpoints written before the switch still load.
+
+The optimizer is applied in
 backward (TorchRec's fused optimizer: SGD for the hogwild kernel's bookkeeping, row-wise
 Adagrad for the torchrec kernel), so the TBE kernels update the rows they looked up and no
 dense gradient of a table ever exists.
@@ -31,7 +37,8 @@ from engine.skipgram_config import SkipGramConfig
 
 WORD, CONTEXT, NODE = "word", "context", "node"
 _INIT_BLOCK = 4096  # rows per independently seeded block of the word table
-_STATE_PREFIX = "embeddings."
+_STATE_PREFIX = "embedding_bags."  # the EmbeddingBagCollection's state-dict keys
+_CHECKPOINT_PREFIX = "embeddings."  # the names checkpoints carry (EmbeddingCollection's)
 
 
 def table_names(config: SkipGramConfig) -> list[str]:
@@ -45,8 +52,8 @@ def table_names(config: SkipGramConfig) -> list[str]:
 
 
 def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module:
-    """The unsharded EmbeddingCollection on the meta device (DMP materialises shards)."""
-    from torchrec import EmbeddingCollection, EmbeddingConfig
+    """The unsharded EmbeddingBagCollection on the meta device (DMP materialises shards)."""
+    from torchrec import EmbeddingBagCollection, EmbeddingBagConfig, PoolingType
     from torchrec.modules.embedding_configs import DataType
 
     if vocab_size < 2:
@@ -58,7 +65,7 @@ def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module
     tables = []
     for name in table_names(config):
         tables.append(
-            EmbeddingConfig(
+            EmbeddingBagConfig(
                 name=name,
                 embedding_dim=config.dim,
                 num_embeddings=rows[name],
@@ -67,9 +74,10 @@ def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module
                 # values that do not depend on the sharding (gensim 4's ±1/d).
                 init_fn=torch.nn.init.zeros_,
                 data_type=data_type,
+                pooling=PoolingType.SUM,
             )
         )
-    return EmbeddingCollection(tables=tables, device=torch.device("meta"))
+    return EmbeddingBagCollection(tables=tables, device=torch.device("meta"))
 
 
 def _fused_optimizer(config: SkipGramConfig) -> tuple[type, dict[str, Any]]:
@@ -136,7 +144,7 @@ class SkipGramTables:
     def build(cls, vocab_size: int, config: SkipGramConfig, ctx: DistContext) -> SkipGramTables:
         """Build, plan and shard the tables, with the optimizer fused into their backward."""
         from torchrec.distributed.comm_ops import set_gradient_division
-        from torchrec.distributed.embedding import EmbeddingCollectionSharder
+        from torchrec.distributed.embeddingbag import EmbeddingBagCollectionSharder
         from torchrec.optim.apply_optimizer_in_backward import apply_optimizer_in_backward
 
         # TorchRec divides embedding gradients by the world size to match DDP's averaging.
@@ -148,7 +156,7 @@ class SkipGramTables:
         optimizer, settings = _fused_optimizer(config)
         apply_optimizer_in_backward(optimizer, collection.parameters(), settings)
         names = table_names(config)
-        sharder = EmbeddingCollectionSharder(qcomm_codecs_registry=_qcomms(config, ctx))
+        sharder = EmbeddingBagCollectionSharder(qcomm_codecs_registry=_qcomms(config, ctx))
         dmp, plan = shard_module(
             collection,
             ctx,
@@ -201,12 +209,18 @@ class SkipGramTables:
         optimizer.step()  # a fused optimizer's step only pushes the new lr to its kernels
 
     def checkpoint_state(self) -> dict[str, Any]:
-        """Tables and fused-optimizer state (sharded tensors alias the live storage)."""
-        return {"model": self.dmp.state_dict(), "optim": self.dmp.fused_optimizer.state_dict()}
+        """Tables and fused-optimizer state (sharded tensors alias the live storage).
+
+        Keys are renamed to the EmbeddingCollection's (``embeddings.word.weight``), the
+        names checkpoints have always carried, so old and new checkpoints load alike.
+        """
+        state = {"model": self.dmp.state_dict(), "optim": self.dmp.fused_optimizer.state_dict()}
+        return _renamed(state, _STATE_PREFIX, _CHECKPOINT_PREFIX)
 
     def restore(self, state: dict[str, Any]) -> None:
         """Apply a state loaded in place by `engine.checkpoint.load_checkpoint`."""
-        self.dmp.fused_optimizer.load_state_dict(state["optim"])
+        optim = _renamed(state["optim"], _CHECKPOINT_PREFIX, _STATE_PREFIX)
+        self.dmp.fused_optimizer.load_state_dict(optim)
 
     def local_weights(self) -> dict[str, torch.Tensor]:
         """Each table's weight as a tensor aliasing the TBE storage (writes go to the model).
@@ -237,3 +251,21 @@ class SkipGramTables:
             full = torch.empty(tuple(sharded.size()), dtype=dtype or torch.float32)
         sharded.gather(dst=0, out=full if self.ctx.is_main else None)
         return full.to(torch.float32).numpy() if self.ctx.is_main else None
+
+
+def _renamed(value: Any, old: str, new: str) -> Any:
+    """``value`` with every dict key and string starting ``old`` re-prefixed ``new``.
+
+    Tensors are kept as they are (the same objects), so a renamed state still aliases the
+    live storage and DCP loads into it in place.
+
+    >>> _renamed({"a.x": {"a.y": 1}, "p": ["a.x", "b"]}, "a.", "e.")
+    {'e.x': {'e.y': 1}, 'p': ['e.x', 'b']}
+    """
+    if isinstance(value, str):
+        return new + value[len(old) :] if value.startswith(old) else value
+    if isinstance(value, dict):
+        return {_renamed(k, old, new): _renamed(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, old, new) for v in value]
+    return value

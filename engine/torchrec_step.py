@@ -93,31 +93,62 @@ class TorchRecSkipGramStep:
         batch = self._batch(windows, start, stop, seed, stream)
         n, width = batch.centers.shape[0], self.bags_per_window
         pooled = self.tables.dmp(self._kjt(batch))
-        # [n·W, F·d] → F tensors [n, W, d], views; unbind's backward is one stack, where
-        # slicing each feature out would cost a zero-filled full-size gradient per slice.
-        features = dict(
-            zip(
-                pooled.keys(),
-                pooled.values().view(n, width, len(batch.keys), -1).unbind(2),
-                strict=True,
-            )
-        )
-        inputs = features[WORD]
-        ctx_mask = self._mask(batch.lengths[0])
-        loss = torch.zeros((), device=self.device)
-        if batch.negatives is not None:
-            scores = torch.bmm(inputs, features[CONTEXT].transpose(1, 2))  # [n, W, W]
-            # word2vec skips a negative that happens to be the centre itself.
-            keep = batch.lengths[1].astype(np.float32)
-            keep[:, 1 : 1 + self.negative] *= batch.negatives != batch.centers[:, None]
-            weight = ctx_mask[:, :, None] * self._mask(keep)[:, None, :]
-            loss = loss + F.binary_cross_entropy_with_logits(
-                scores, self._labels.expand_as(scores), weight=weight, reduction="sum"
-            )
-        if self.tree is not None:
-            loss = loss + self._hs_loss(features[NODE], inputs, ctx_mask, batch)
-        loss.backward()
-        return StepResult(loss=float(loss.detach()), pairs=batch.pairs)
+        values = pooled.values()  # [n·W, F·d]: the one tensor autograd sees
+        with torch.no_grad():
+            # The loss's gradient is written by hand into one buffer shaped like the pooled
+            # output: autograd through per-feature slices and bmm's backward spent more time
+            # zero-filling, stacking and cloning than the TBE spent on its lookups.
+            pooled_rows = values.detach().view(n, width, len(batch.keys), -1)
+            grad = torch.zeros_like(pooled_rows)
+            column = {key: index for index, key in enumerate(pooled.keys())}
+            inputs = _dense(pooled_rows[:, :, column[WORD]])  # [n, W, d], rows ≥ M are empty
+            ctx_mask = self._mask(batch.lengths[0])[:, :, None]
+            loss = 0.0
+            if batch.negatives is not None:
+                # word2vec skips a negative that happens to be the centre itself.
+                keep = batch.lengths[1][:, : 1 + self.negative].astype(np.float32)
+                keep[:, 1:] *= batch.negatives != batch.centers[:, None]
+                weight = ctx_mask * self._mask(keep)[:, None]
+                labels = self._labels[..., : 1 + self.negative]
+                columns = (column[WORD], column[CONTEXT])
+                loss += self._logistic(pooled_rows, grad, columns, inputs, weight, labels)
+            if self.tree is not None:
+                length = self.tree.points.shape[1]
+                codes = torch.from_numpy(self.tree.codes[batch.centers].astype(np.float32))
+                weight = ctx_mask * self._mask(batch.lengths[-1][:, :length])[:, None]
+                labels = 1.0 - codes.to(self.device)[:, None, :]
+                columns = (column[WORD], column[NODE])
+                loss += self._logistic(pooled_rows, grad, columns, inputs, weight, labels)
+        values.backward(grad.view_as(values))
+        return StepResult(loss=loss, pairs=batch.pairs)
+
+    def _logistic(
+        self,
+        pooled_rows: torch.Tensor,
+        grad: torch.Tensor,
+        columns: tuple[int, int],
+        inputs: torch.Tensor,
+        weight: torch.Tensor,
+        labels: torch.Tensor,
+    ) -> float:
+        """Logistic loss of every context against the first ``w`` bags of one feature.
+
+        ``columns``: the word feature's and the output feature's index in the pooled rows.
+
+        ``weight`` [n, W, w] (0 where a context or an output is missing), ``labels``
+        broadcastable to it. Adds the loss's gradient to ``grad`` (inputs' rows and the
+        feature's rows) and returns the summed loss.
+        """
+        word, feature = columns
+        width = weight.shape[-1]
+        outputs = _dense(pooled_rows[:, :width, feature])  # [n, w, d]
+        scores = torch.bmm(inputs, outputs.transpose(1, 2))  # [n, W, w]
+        labels = labels.expand_as(scores)
+        dscores = (torch.sigmoid(scores) - labels) * weight
+        grad[:, :, word] += torch.bmm(dscores, outputs)
+        grad[:, :width, feature] += torch.bmm(dscores.transpose(1, 2).contiguous(), inputs)
+        loss = F.binary_cross_entropy_with_logits(scores, labels, weight=weight, reduction="sum")
+        return float(loss)
 
     def _mask(self, lengths: np.ndarray) -> torch.Tensor:
         """(n, width) 0/1 lengths (or weights) as a float tensor on the device."""
@@ -166,18 +197,10 @@ class TorchRecSkipGramStep:
             stride=batch.centers.shape[0] * self.bags_per_window,
         ).to(self.device)
 
-    def _hs_loss(
-        self, nodes: torch.Tensor, inputs: torch.Tensor, ctx_mask: torch.Tensor, batch: _Batch
-    ) -> torch.Tensor:
-        """Hierarchical softmax: every context against the centre's Huffman path."""
-        assert self.tree is not None
-        n, width = batch.centers.shape[0], self.bags_per_window
-        codes = np.zeros((n, width), dtype=np.float32)
-        codes[:, : self.tree.codes.shape[1]] = self.tree.codes[batch.centers]
-        scores = torch.bmm(inputs, nodes.transpose(1, 2))  # [n, W, W]
-        labels = (1.0 - self._mask(codes))[:, None, :].expand_as(scores)
-        weight = ctx_mask[:, :, None] * self._mask(batch.lengths[-1])[:, None, :]
-        return F.binary_cross_entropy_with_logits(scores, labels, weight=weight, reduction="sum")
+
+def _dense(rows: torch.Tensor) -> torch.Tensor:
+    """A strided view of pooled rows as a contiguous float32 tensor (bmm's fast path)."""
+    return rows.to(torch.float32).contiguous()
 
 
 def _filled(counts: np.ndarray, width: int) -> np.ndarray:

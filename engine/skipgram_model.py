@@ -12,14 +12,15 @@ the pooled TBE, whose fused backward costs a fraction of the sequence one on CPU
 (docs/performance.md). Checkpoints keep the EmbeddingCollection's key names
 (``embeddings.<table>.weight``), so checkpoints written before the switch still load.
 
-The optimizer is applied in
-backward (TorchRec's fused optimizer: SGD for the hogwild kernel's bookkeeping, row-wise
-Adagrad for the torchrec kernel), so the TBE kernels update the rows they looked up and no
-dense gradient of a table ever exists.
+The optimizer is applied in backward (TorchRec's fused optimizer: SGD for the hogwild
+kernel's bookkeeping, row-wise Adagrad for the torchrec kernel), so the TBE kernels update
+the rows they looked up and no dense gradient of a table ever exists.
 
->>> tables = SkipGramTables.build(vocab_size=71290, config=config, ctx=ctx)   # doctest: +SKIP
->>> tables.plan                    # {'word': {'sharding_type': 'table_wise', ...}, ...}
->>> tables.local_weights()["word"].shape        # on one rank: the whole table, no copy
+Building tables needs a process group and a planner run, so these examples are skipped::
+
+>>> tables = SkipGramTables.build(vocab_size=71290, config=config, ctx=ctx)  # doctest: +SKIP
+>>> tables.plan  # {'word': {'sharding_type': 'table_wise', ...}, ...}  # doctest: +SKIP
+>>> tables.local_weights()["word"].shape  # one rank: the whole table, no copy  # doctest: +SKIP
 torch.Size([71290, 100])
 """
 

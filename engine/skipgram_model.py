@@ -38,8 +38,17 @@ from engine.skipgram_config import SkipGramConfig
 
 WORD, CONTEXT, NODE = "word", "context", "node"
 _INIT_BLOCK = 4096  # rows per independently seeded block of the word table
-_STATE_PREFIX = "embedding_bags."  # the EmbeddingBagCollection's state-dict keys
+_BAG_PREFIX = "embedding_bags."  # the EmbeddingBagCollection's state-dict keys
 _CHECKPOINT_PREFIX = "embeddings."  # the names checkpoints carry (EmbeddingCollection's)
+# TorchRec's pooled sharder offers no row-wise sharding on CPU (its output would need a
+# reduce-scatter gloo lacks); those plans keep the EmbeddingCollection's sequence lookups.
+_SEQUENCE_ONLY_ON_CPU = ("row_wise", "table_row_wise")
+
+
+def uses_bags(config: SkipGramConfig) -> bool:
+    """True when the tables are an EmbeddingBagCollection (all but row-wise plans on CPU)."""
+    hints = set(config.sharding_map().values())
+    return config.device != "cpu" or not hints & set(_SEQUENCE_ONLY_ON_CPU)
 
 
 def table_names(config: SkipGramConfig) -> list[str]:
@@ -53,8 +62,15 @@ def table_names(config: SkipGramConfig) -> list[str]:
 
 
 def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module:
-    """The unsharded EmbeddingBagCollection on the meta device (DMP materialises shards)."""
-    from torchrec import EmbeddingBagCollection, EmbeddingBagConfig, PoolingType
+    """The unsharded collection on the meta device (DMP materialises shards): bags of one
+    id (`uses_bags`), else an EmbeddingCollection of the same tables."""
+    from torchrec import (
+        EmbeddingBagCollection,
+        EmbeddingBagConfig,
+        EmbeddingCollection,
+        EmbeddingConfig,
+        PoolingType,
+    )
     from torchrec.modules.embedding_configs import DataType
 
     if vocab_size < 2:
@@ -63,10 +79,13 @@ def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module
         config.precision
     ]
     rows = {WORD: vocab_size, CONTEXT: vocab_size, NODE: max(1, vocab_size - 1)}
+    bags = uses_bags(config)
     tables = []
     for name in table_names(config):
+        kind: Any = EmbeddingBagConfig if bags else EmbeddingConfig
+        extra = {"pooling": PoolingType.SUM} if bags else {}
         tables.append(
-            EmbeddingBagConfig(
+            kind(
                 name=name,
                 embedding_dim=config.dim,
                 num_embeddings=rows[name],
@@ -75,9 +94,11 @@ def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module
                 # values that do not depend on the sharding (gensim 4's ±1/d).
                 init_fn=torch.nn.init.zeros_,
                 data_type=data_type,
-                pooling=PoolingType.SUM,
+                **extra,
             )
         )
+    if not bags:
+        return EmbeddingCollection(tables=tables, device=torch.device("meta"))
     return EmbeddingBagCollection(tables=tables, device=torch.device("meta"))
 
 
@@ -140,11 +161,17 @@ class SkipGramTables:
     names: list[str]
     ctx: DistContext
     vocab_size: int
+    bags: bool = True  # EmbeddingBagCollection (else EmbeddingCollection, see `uses_bags`)
+
+    @property
+    def _prefix(self) -> str:
+        return _BAG_PREFIX if self.bags else _CHECKPOINT_PREFIX
 
     @classmethod
     def build(cls, vocab_size: int, config: SkipGramConfig, ctx: DistContext) -> SkipGramTables:
         """Build, plan and shard the tables, with the optimizer fused into their backward."""
         from torchrec.distributed.comm_ops import set_gradient_division
+        from torchrec.distributed.embedding import EmbeddingCollectionSharder
         from torchrec.distributed.embeddingbag import EmbeddingBagCollectionSharder
         from torchrec.optim.apply_optimizer_in_backward import apply_optimizer_in_backward
 
@@ -157,7 +184,12 @@ class SkipGramTables:
         optimizer, settings = _fused_optimizer(config)
         apply_optimizer_in_backward(optimizer, collection.parameters(), settings)
         names = table_names(config)
-        sharder = EmbeddingBagCollectionSharder(qcomm_codecs_registry=_qcomms(config, ctx))
+        codecs = _qcomms(config, ctx)
+        sharder: Any = (
+            EmbeddingBagCollectionSharder(qcomm_codecs_registry=codecs)
+            if uses_bags(config)
+            else EmbeddingCollectionSharder(qcomm_codecs_registry=codecs)
+        )
         dmp, plan = shard_module(
             collection,
             ctx,
@@ -166,7 +198,10 @@ class SkipGramTables:
             batch_size=config.batch_size,
         )
         summary = {key.split(".")[-1]: value for key, value in plan_summary(plan).items()}
-        tables = cls(dmp=dmp, plan=summary, names=names, ctx=ctx, vocab_size=vocab_size)
+        tables = cls(
+            dmp=dmp, plan=summary, names=names, ctx=ctx, vocab_size=vocab_size,
+            bags=uses_bags(config),
+        )  # fmt: skip
         tables.initialise(config.seed, config.dim)
         return tables
 
@@ -194,7 +229,7 @@ class SkipGramTables:
 
     def _local_shards(self, name: str) -> list[tuple[torch.Tensor, int, int]]:
         """(tensor, first row, first column) of each piece of table ``name`` on this rank."""
-        value = self.dmp.state_dict()[f"{_STATE_PREFIX}{name}.weight"]
+        value = self.dmp.state_dict()[f"{self._prefix}{name}.weight"]
         if hasattr(value, "local_shards"):
             return [
                 (shard.tensor, shard.metadata.shard_offsets[0], shard.metadata.shard_offsets[1])
@@ -216,11 +251,11 @@ class SkipGramTables:
         names checkpoints have always carried, so old and new checkpoints load alike.
         """
         state = {"model": self.dmp.state_dict(), "optim": self.dmp.fused_optimizer.state_dict()}
-        return _renamed(state, _STATE_PREFIX, _CHECKPOINT_PREFIX)
+        return _renamed(state, self._prefix, _CHECKPOINT_PREFIX)
 
     def restore(self, state: dict[str, Any]) -> None:
         """Apply a state loaded in place by `engine.checkpoint.load_checkpoint`."""
-        optim = _renamed(state["optim"], _CHECKPOINT_PREFIX, _STATE_PREFIX)
+        optim = _renamed(state["optim"], _CHECKPOINT_PREFIX, self._prefix)
         self.dmp.fused_optimizer.load_state_dict(optim)
 
     def local_weights(self) -> dict[str, torch.Tensor]:
@@ -233,7 +268,7 @@ class SkipGramTables:
         state = self.dmp.state_dict()
         weights = {}
         for name in self.names:
-            shards = state[f"{_STATE_PREFIX}{name}.weight"].local_shards()
+            shards = state[f"{self._prefix}{name}.weight"].local_shards()
             if len(shards) != 1 or list(shards[0].metadata.shard_offsets) != [0, 0]:
                 raise EngineError(f"table {name} is split in several shards on one rank")
             weights[name] = shards[0].tensor
@@ -242,7 +277,7 @@ class SkipGramTables:
     def gather(self, name: str) -> np.ndarray | None:
         """The whole table ``name`` as float32 numpy on rank 0 (None on other ranks)."""
         state = self.dmp.state_dict()
-        sharded = state[f"{_STATE_PREFIX}{name}.weight"]
+        sharded = state[f"{self._prefix}{name}.weight"]
         if self.ctx.world_size == 1:
             tensor = sharded.local_shards()[0].tensor
             return tensor.detach().to("cpu", torch.float32).numpy().copy()

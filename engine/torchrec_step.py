@@ -26,6 +26,7 @@ looked up, and only those: the TBE backward visits ids, not empty bags.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -92,15 +93,14 @@ class TorchRecSkipGramStep:
         """
         batch = self._batch(windows, start, stop, seed, stream)
         n, width = batch.centers.shape[0], self.bags_per_window
-        pooled = self.tables.dmp(self._kjt(batch))
-        values = pooled.values()  # [n·W, F·d]: the one tensor autograd sees
+        keys, values = self._lookup(batch)  # values [n·W, F·d]: the one tensor autograd sees
         with torch.no_grad():
             # The loss's gradient is written by hand into one buffer shaped like the pooled
             # output: autograd through per-feature slices and bmm's backward spent more time
             # zero-filling, stacking and cloning than the TBE spent on its lookups.
             pooled_rows = values.detach().view(n, width, len(batch.keys), -1)
             grad = torch.zeros_like(pooled_rows)
-            column = {key: index for index, key in enumerate(pooled.keys())}
+            column = {key: index for index, key in enumerate(keys)}
             inputs = _dense(pooled_rows[:, :, column[WORD]])  # [n, W, d], rows ≥ M are empty
             ctx_mask = self._mask(batch.lengths[0])[:, :, None]
             loss = 0.0
@@ -149,6 +149,22 @@ class TorchRecSkipGramStep:
         grad[:, :width, feature] += torch.bmm(dscores.transpose(1, 2).contiguous(), inputs)
         loss = F.binary_cross_entropy_with_logits(scores, labels, weight=weight, reduction="sum")
         return float(loss)
+
+    def _lookup(self, batch: _Batch) -> tuple[list[str], torch.Tensor]:
+        """The step's rows as one [n·W, F·d] tensor in autograd, and its features in order.
+
+        Pooled tables give it directly; sequence tables (row-wise plans on CPU) give each
+        feature's looked-up rows only, placed here into their bags (zeros elsewhere).
+        """
+        out: Any = self.tables.dmp(self._kjt(batch))
+        if self.tables.bags:
+            return list(out.keys()), out.values()
+        padded = []
+        for key, lengths in zip(batch.keys, batch.lengths, strict=True):
+            rows = out[key].values()
+            where = torch.from_numpy(np.flatnonzero(lengths.ravel())).to(rows.device)
+            padded.append(rows.new_zeros(lengths.size, rows.shape[-1]).index_copy(0, where, rows))
+        return batch.keys, torch.cat(padded, dim=1)
 
     def _mask(self, lengths: np.ndarray) -> torch.Tensor:
         """(n, width) 0/1 lengths (or weights) as a float tensor on the device."""

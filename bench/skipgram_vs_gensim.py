@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -33,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
-if not SHARED.exists():  # a git worktree under /work/wt/
-    SHARED = REPO.parent.parent / "shared" / "data"
+# The shared corpus and eval sets: beside the checkout, or where EMBEDREC_SHARED_DATA says
+# (a worktree elsewhere).
+SHARED = Path(os.environ.get("EMBEDREC_SHARED_DATA") or REPO.parent / "shared" / "data")
 PY = sys.executable
 
 GENSIM_CHILD = r"""

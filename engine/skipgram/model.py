@@ -1,19 +1,26 @@
-"""The skip-gram tables as a TorchRec EmbeddingCollection, sharded through DMP.
+"""The skip-gram tables as a TorchRec EmbeddingBagCollection, sharded through DMP.
 
-Tables (one feature each, sequence lookups)::
+Tables (one feature each, looked up as SUM-pooled bags of at most one id)::
 
     word     (V, d)    input vectors, uniform(-1/d, 1/d) as gensim 4        feature "word"
     context  (V, d)    negative-sampling output vectors, zeros             feature "context"
     node     (V-1, d)  hierarchical-softmax inner nodes, zeros             feature "node"
 
-(``context`` only when negative > 0, ``node`` only with hs.) The optimizer is applied in
-backward (TorchRec's fused optimizer: SGD for the hogwild kernel's bookkeeping, row-wise
-Adagrad for the torchrec kernel), so the TBE kernels update the rows they looked up and no
-dense gradient of a table ever exists.
+(``context`` only when negative > 0, ``node`` only with hs.) A bag of one id pools to that
+id's row, so the lookups are the sequence lookups of an EmbeddingCollection, but go through
+the pooled TBE, whose fused backward costs a fraction of the sequence one on CPU
+(docs/performance.md). Checkpoints keep the EmbeddingCollection's key names
+(``embeddings.<table>.weight``), so checkpoints written before the switch still load.
 
->>> tables = SkipGramTables.build(vocab_size=71290, config=config, ctx=ctx)   # doctest: +SKIP
->>> tables.plan                    # {'word': {'sharding_type': ...}}  # doctest: +SKIP
->>> tables.local_weights()["word"].shape  # 1 rank: whole table, no copy  # doctest: +SKIP
+The optimizer is applied in backward (TorchRec's fused optimizer: SGD for the hogwild
+kernel's bookkeeping, row-wise Adagrad for the torchrec kernel), so the TBE kernels update
+the rows they looked up and no dense gradient of a table ever exists.
+
+Building tables needs a process group and a planner run, so these examples are skipped::
+
+>>> tables = SkipGramTables.build(vocab_size=71290, config=config, ctx=ctx)  # doctest: +SKIP
+>>> tables.plan  # {'word': {'sharding_type': 'table_wise', ...}, ...}  # doctest: +SKIP
+>>> tables.local_weights()["word"].shape  # one rank: the whole table, no copy  # doctest: +SKIP
 torch.Size([71290, 100])
 """
 
@@ -31,7 +38,17 @@ from embedrec.engine.skipgram.config import SkipGramConfig
 
 WORD, CONTEXT, NODE = "word", "context", "node"
 _INIT_BLOCK = 4096  # rows per independently seeded block of the word table
-_STATE_PREFIX = "embeddings."
+_BAG_PREFIX = "embedding_bags."  # the EmbeddingBagCollection's state-dict keys
+_CHECKPOINT_PREFIX = "embeddings."  # the names checkpoints carry (EmbeddingCollection's)
+# TorchRec's pooled sharder offers no row-wise sharding on CPU (its output would need a
+# reduce-scatter gloo lacks); those plans keep the EmbeddingCollection's sequence lookups.
+_SEQUENCE_ONLY_ON_CPU = ("row_wise", "table_row_wise")
+
+
+def uses_bags(config: SkipGramConfig) -> bool:
+    """True when the tables are an EmbeddingBagCollection (all but row-wise plans on CPU)."""
+    hints = set(config.sharding_map().values())
+    return config.device != "cpu" or not hints & set(_SEQUENCE_ONLY_ON_CPU)
 
 
 def table_names(config: SkipGramConfig) -> list[str]:
@@ -45,8 +62,15 @@ def table_names(config: SkipGramConfig) -> list[str]:
 
 
 def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module:
-    """The unsharded EmbeddingCollection on the meta device (DMP materialises shards)."""
-    from torchrec import EmbeddingCollection, EmbeddingConfig
+    """The unsharded collection on the meta device (DMP materialises shards): bags of one
+    id (`uses_bags`), else an EmbeddingCollection of the same tables."""
+    from torchrec import (
+        EmbeddingBagCollection,
+        EmbeddingBagConfig,
+        EmbeddingCollection,
+        EmbeddingConfig,
+        PoolingType,
+    )
     from torchrec.modules.embedding_configs import DataType
 
     if vocab_size < 2:
@@ -55,10 +79,13 @@ def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module
         config.precision
     ]
     rows = {WORD: vocab_size, CONTEXT: vocab_size, NODE: max(1, vocab_size - 1)}
+    bags = uses_bags(config)
     tables = []
     for name in table_names(config):
+        kind: Any = EmbeddingBagConfig if bags else EmbeddingConfig
+        extra = {"pooling": PoolingType.SUM} if bags else {}
         tables.append(
-            EmbeddingConfig(
+            kind(
                 name=name,
                 embedding_dim=config.table_dim,  # dim padded to fbgemm's 4-float unit
                 num_embeddings=rows[name],
@@ -67,9 +94,12 @@ def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module
                 # values that do not depend on the sharding (gensim 4's ±1/d).
                 init_fn=torch.nn.init.zeros_,
                 data_type=data_type,
+                **extra,
             )
         )
-    return EmbeddingCollection(tables=tables, device=torch.device("meta"))
+    if not bags:
+        return EmbeddingCollection(tables=tables, device=torch.device("meta"))
+    return EmbeddingBagCollection(tables=tables, device=torch.device("meta"))
 
 
 def _fused_optimizer(config: SkipGramConfig) -> tuple[type, dict[str, Any]]:
@@ -136,12 +166,18 @@ class SkipGramTables:
     ctx: DistContext
     vocab_size: int
     dim: int = 0  # the requested width; the tables may be wider (padding), 0: unknown
+    bags: bool = True  # EmbeddingBagCollection (else EmbeddingCollection, see `uses_bags`)
+
+    @property
+    def _prefix(self) -> str:
+        return _BAG_PREFIX if self.bags else _CHECKPOINT_PREFIX
 
     @classmethod
     def build(cls, vocab_size: int, config: SkipGramConfig, ctx: DistContext) -> SkipGramTables:
         """Build, plan and shard the tables, with the optimizer fused into their backward."""
         from torchrec.distributed.comm_ops import set_gradient_division
         from torchrec.distributed.embedding import EmbeddingCollectionSharder
+        from torchrec.distributed.embeddingbag import EmbeddingBagCollectionSharder
         from torchrec.optim.apply_optimizer_in_backward import apply_optimizer_in_backward
 
         # TorchRec divides embedding gradients by the world size to match DDP's averaging.
@@ -153,7 +189,12 @@ class SkipGramTables:
         optimizer, settings = _fused_optimizer(config)
         apply_optimizer_in_backward(optimizer, collection.parameters(), settings)
         names = table_names(config)
-        sharder = EmbeddingCollectionSharder(qcomm_codecs_registry=_qcomms(config, ctx))
+        codecs = _qcomms(config, ctx)
+        sharder: Any = (
+            EmbeddingBagCollectionSharder(qcomm_codecs_registry=codecs)
+            if uses_bags(config)
+            else EmbeddingCollectionSharder(qcomm_codecs_registry=codecs)
+        )
         dmp, plan = shard_module(
             collection,
             ctx,
@@ -163,7 +204,13 @@ class SkipGramTables:
         )
         summary = {key.split(".")[-1]: value for key, value in plan_summary(plan).items()}
         tables = cls(
-            dmp=dmp, plan=summary, names=names, ctx=ctx, vocab_size=vocab_size, dim=config.dim
+            dmp=dmp,
+            plan=summary,
+            names=names,
+            ctx=ctx,
+            vocab_size=vocab_size,
+            dim=config.dim,
+            bags=uses_bags(config),
         )
         tables.initialise(config.seed, config.dim)
         return tables
@@ -195,7 +242,7 @@ class SkipGramTables:
 
     def _local_shards(self, name: str) -> list[tuple[torch.Tensor, int, int]]:
         """(tensor, first row, first column) of each piece of table ``name`` on this rank."""
-        value = self.dmp.state_dict()[f"{_STATE_PREFIX}{name}.weight"]
+        value = self.dmp.state_dict()[f"{self._prefix}{name}.weight"]
         if hasattr(value, "local_shards"):
             return [
                 (shard.tensor, shard.metadata.shard_offsets[0], shard.metadata.shard_offsets[1])
@@ -211,12 +258,18 @@ class SkipGramTables:
         optimizer.step()  # a fused optimizer's step only pushes the new lr to its kernels
 
     def checkpoint_state(self) -> dict[str, Any]:
-        """Tables and fused-optimizer state (sharded tensors alias the live storage)."""
-        return {"model": self.dmp.state_dict(), "optim": self.dmp.fused_optimizer.state_dict()}
+        """Tables and fused-optimizer state (sharded tensors alias the live storage).
+
+        Keys are renamed to the EmbeddingCollection's (``embeddings.word.weight``), the
+        names checkpoints have always carried, so old and new checkpoints load alike.
+        """
+        state = {"model": self.dmp.state_dict(), "optim": self.dmp.fused_optimizer.state_dict()}
+        return _renamed(state, self._prefix, _CHECKPOINT_PREFIX)
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Apply a state loaded in place by `embedrec.engine.runtime.checkpoint.load_checkpoint`."""
-        self.dmp.fused_optimizer.load_state_dict(state["optim"])
+        """Apply a state loaded in place by `engine.runtime.checkpoint.load_checkpoint`."""
+        optim = _renamed(state["optim"], _CHECKPOINT_PREFIX, self._prefix)
+        self.dmp.fused_optimizer.load_state_dict(optim)
 
     def local_weights(self) -> dict[str, torch.Tensor]:
         """Each table's weight as a tensor aliasing the TBE storage (writes go to the model).
@@ -228,7 +281,7 @@ class SkipGramTables:
         state = self.dmp.state_dict()
         weights = {}
         for name in self.names:
-            shards = state[f"{_STATE_PREFIX}{name}.weight"].local_shards()
+            shards = state[f"{self._prefix}{name}.weight"].local_shards()
             if len(shards) != 1 or list(shards[0].metadata.shard_offsets) != [0, 0]:
                 raise EngineError(f"table {name} is split in several shards on one rank")
             weights[name] = shards[0].tensor
@@ -244,7 +297,7 @@ class SkipGramTables:
 
     def _gather_padded(self, name: str) -> np.ndarray | None:
         state = self.dmp.state_dict()
-        sharded = state[f"{_STATE_PREFIX}{name}.weight"]
+        sharded = state[f"{self._prefix}{name}.weight"]
         if self.ctx.world_size == 1:
             tensor = sharded.local_shards()[0].tensor
             return tensor.detach().to("cpu", torch.float32).numpy().copy()
@@ -254,3 +307,21 @@ class SkipGramTables:
             full = torch.empty(tuple(sharded.size()), dtype=dtype or torch.float32)
         sharded.gather(dst=0, out=full if self.ctx.is_main else None)
         return full.to(torch.float32).numpy() if self.ctx.is_main else None
+
+
+def _renamed(value: Any, old: str, new: str) -> Any:
+    """``value`` with every dict key and string starting ``old`` re-prefixed ``new``.
+
+    Tensors are kept as they are (the same objects), so a renamed state still aliases the
+    live storage and DCP loads into it in place.
+
+    >>> _renamed({"a.x": {"a.y": 1}, "p": ["a.x", "b"]}, "a.", "e.")
+    {'e.x': {'e.y': 1}, 'p': ['e.x', 'b']}
+    """
+    if isinstance(value, str):
+        return new + value[len(old) :] if value.startswith(old) else value
+    if isinstance(value, dict):
+        return {_renamed(k, old, new): _renamed(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, old, new) for v in value]
+    return value

@@ -1,25 +1,32 @@
-"""One skip-gram step through TorchRec: KJT lookups, the loss in torch, fused SGD in backward.
+"""One skip-gram step through TorchRec: pooled lookups of one-id bags, the loss in torch,
+the optimizer fused into the TBE backward.
 
-The step takes a slice of `Windows` (see `embedrec.engine.skipgram.window_batches`) and builds one
-KeyedJaggedTensor whose features are the tables' inputs::
+The step takes a slice of `Windows` (see `skipgram.window_batches`), n windows padded to
+``batch_size``, and builds one KeyedJaggedTensor over the EmbeddingBagCollection's features.
+Every bag holds one id or none, and every feature has W bags per window, W = max(2·window,
+1+K, L), so that the pooled output [n·W, F·d] *is* the padded tensor the loss needs (an
+empty bag pools to a zero row) and each feature is a view of it, [n, W, d]::
 
-    word     the context words of every window            lengths: contexts per window
-    context  the centre, then K negatives per window       lengths: 1 + K
-    node     the centre's Huffman path (with hs)           lengths: code length
+    word     bag (i, j) = context j of window i, or empty
+    context  bag (i, j) = the centre (j = 0), then negative j of window i; empty for j > K
+    node     bag (i, j) = node j of the centre's Huffman path (with hs)
 
-e.g. two windows (centre 7 with contexts [3, 9], centre 2 with [7]) and K = 2::
+e.g. two windows (centre 7 with contexts [3, 9], centre 2 with [7]), window 1 and K = 2,
+so W = 3::
 
-    word:    [3, 9 | 7]             lengths [2, 1]
-    context: [7, 41, 5 | 2, 11, 8]  lengths [3, 3]
+    word:    [3, 9 | 7]            lengths [1, 1, 0 | 1, 0, 0]
+    context: [7, 41, 5 | 2, 11, 8] lengths [1, 1, 1 | 1, 1, 1]
 
-Scores are a batched matrix product [N, M, d] × [N, d, 1+K] (M = 2·window, padded and
-masked); the loss is the sum of logistic losses. The fused optimizer (row-wise Adagrad by
-default, see `embedrec.engine.skipgram.config`) then updates every row looked up.
+Scores are one batched matrix product [n, W, d] × [n, d, W]; the loss is the sum of
+logistic losses over real (context, output) pairs (a 0/1 weight masks the rest). The fused
+optimizer (row-wise Adagrad by default, see `skipgram.config`) then updates every row
+looked up, and only those: the TBE backward visits ids, not empty bags.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,6 +41,18 @@ from embedrec.engine.skipgram.window_batches import Windows, draw_negatives
 class StepResult:
     loss: float  # summed logistic loss over every scored output
     pairs: int  # (context, centre) pairs trained
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One step's bags as numpy arrays: per feature, ids and the (n, width) 0/1 lengths."""
+
+    keys: list[str]
+    ids: list[np.ndarray]
+    lengths: list[np.ndarray]  # int64 (n, width) per feature, 1 where the bag holds an id
+    centers: np.ndarray  # int64 (n,), 0 for padding windows
+    negatives: np.ndarray | None  # int64 (n, K)
+    pairs: int
 
 
 class TorchRecSkipGramStep:
@@ -58,6 +77,12 @@ class TorchRecSkipGramStep:
         self.neg_alias = neg_alias
         self.tree = tree
         self.device = tables.ctx.device
+        widths = [self.max_contexts, 1 + negative if negative else 0]
+        widths.append(tree.points.shape[1] if tree is not None else 0)
+        self.bags_per_window = max(widths)
+        labels = torch.zeros(1, 1, self.bags_per_window, device=self.device)
+        labels[..., 0] = 1.0
+        self._labels = labels  # broadcast over [n, W, W] scores: the centre is the positive
 
     def run(self, windows: Windows, start: int, stop: int, seed: int, stream: int) -> StepResult:
         """Train on windows ``start:stop``; an empty range still joins the collectives.
@@ -66,81 +91,134 @@ class TorchRecSkipGramStep:
         contribute nothing), because TorchRec's all-to-alls expect the same batch on every
         rank.
         """
-        from torchrec import KeyedJaggedTensor
+        batch = self._batch(windows, start, stop, seed, stream)
+        n, width = batch.centers.shape[0], self.bags_per_window
+        keys, values = self._lookup(batch)  # values [n·W, F·d]: the one tensor autograd sees
+        with torch.no_grad():
+            # The loss's gradient is written by hand into one buffer shaped like the pooled
+            # output: autograd through per-feature slices and bmm's backward spent more time
+            # zero-filling, stacking and cloning than the TBE spent on its lookups.
+            pooled_rows = values.detach().view(n, width, len(batch.keys), -1)
+            grad = torch.zeros_like(pooled_rows)
+            column = {key: index for index, key in enumerate(keys)}
+            inputs = _dense(pooled_rows[:, :, column[WORD]])  # [n, W, d], rows ≥ M are empty
+            ctx_mask = self._mask(batch.lengths[0])[:, :, None]
+            loss = 0.0
+            if batch.negatives is not None:
+                # word2vec skips a negative that happens to be the centre itself.
+                keep = batch.lengths[1][:, : 1 + self.negative].astype(np.float32)
+                keep[:, 1:] *= batch.negatives != batch.centers[:, None]
+                weight = ctx_mask * self._mask(keep)[:, None]
+                labels = self._labels[..., : 1 + self.negative]
+                columns = (column[WORD], column[CONTEXT])
+                loss += self._logistic(pooled_rows, grad, columns, inputs, weight, labels)
+            if self.tree is not None:
+                length = self.tree.points.shape[1]
+                codes = torch.from_numpy(self.tree.codes[batch.centers].astype(np.float32))
+                weight = ctx_mask * self._mask(batch.lengths[-1][:, :length])[:, None]
+                labels = 1.0 - codes.to(self.device)[:, None, :]
+                columns = (column[WORD], column[NODE])
+                loss += self._logistic(pooled_rows, grad, columns, inputs, weight, labels)
+        values.backward(grad.view_as(values))
+        return StepResult(loss=loss, pairs=batch.pairs)
 
+    def _logistic(
+        self,
+        pooled_rows: torch.Tensor,
+        grad: torch.Tensor,
+        columns: tuple[int, int],
+        inputs: torch.Tensor,
+        weight: torch.Tensor,
+        labels: torch.Tensor,
+    ) -> float:
+        """Logistic loss of every context against the first ``w`` bags of one feature.
+
+        ``columns``: the word feature's and the output feature's index in the pooled rows.
+
+        ``weight`` [n, W, w] (0 where a context or an output is missing), ``labels``
+        broadcastable to it. Adds the loss's gradient to ``grad`` (inputs' rows and the
+        feature's rows) and returns the summed loss.
+        """
+        word, feature = columns
+        width = weight.shape[-1]
+        outputs = _dense(pooled_rows[:, :width, feature])  # [n, w, d]
+        scores = torch.bmm(inputs, outputs.transpose(1, 2))  # [n, W, w]
+        labels = labels.expand_as(scores)
+        dscores = (torch.sigmoid(scores) - labels) * weight
+        grad[:, :, word] += torch.bmm(dscores, outputs)
+        grad[:, :width, feature] += torch.bmm(dscores.transpose(1, 2).contiguous(), inputs)
+        loss = F.binary_cross_entropy_with_logits(scores, labels, weight=weight, reduction="sum")
+        return float(loss)
+
+    def _lookup(self, batch: _Batch) -> tuple[list[str], torch.Tensor]:
+        """The step's rows as one [n·W, F·d] tensor in autograd, and its features in order.
+
+        Pooled tables give it directly; sequence tables (row-wise plans on CPU) give each
+        feature's looked-up rows only, placed here into their bags (zeros elsewhere).
+        """
+        out: Any = self.tables.dmp(self._kjt(batch))
+        if self.tables.bags:
+            return list(out.keys()), out.values()
+        padded = []
+        for key, lengths in zip(batch.keys, batch.lengths, strict=True):
+            rows = out[key].values()
+            where = torch.from_numpy(np.flatnonzero(lengths.ravel())).to(rows.device)
+            padded.append(rows.new_zeros(lengths.size, rows.shape[-1]).index_copy(0, where, rows))
+        return batch.keys, torch.cat(padded, dim=1)
+
+    def _mask(self, lengths: np.ndarray) -> torch.Tensor:
+        """(n, width) 0/1 lengths (or weights) as a float tensor on the device."""
+        return torch.from_numpy(lengths).to(self.device, torch.float32)
+
+    def _batch(self, windows: Windows, start: int, stop: int, seed: int, stream: int) -> _Batch:
+        """Cut windows ``start:stop`` (padded to ``batch_size``) into one-id bags."""
         real = stop - start
         n = max(self.batch_size, real)
         pad = np.zeros(n - real, dtype=np.int64)
         centers = np.concatenate([windows.centers[start:stop], pad])
         ctx_lo, ctx_hi = windows.context_offsets[start], windows.context_offsets[stop]
-        contexts = windows.contexts[ctx_lo:ctx_hi]
         ctx_lengths = np.concatenate([np.diff(windows.context_offsets[start : stop + 1]), pad])
-
+        is_real = (np.arange(n) < real).astype(np.int64)[:, None]  # (n, 1)
         keys = [WORD]
-        values = [contexts]
-        lengths = [ctx_lengths]
+        ids = [windows.contexts[ctx_lo:ctx_hi]]
+        width = self.bags_per_window
+        lengths = [_filled(ctx_lengths, width)]
         negatives = None
         if self.negative > 0:
             negatives = draw_negatives(
                 n, self.negative, self.neg_prob, self.neg_alias, seed, stream
             )
             keys.append(CONTEXT)
-            values.append(np.concatenate([centers[:, None], negatives], axis=1).reshape(-1))
-            lengths.append(np.full(n, 1 + self.negative, dtype=np.int64))
+            ids.append(np.concatenate([centers[:real, None], negatives[:real]], axis=1).ravel())
+            lengths.append(_filled(is_real[:, 0] * (1 + self.negative), width))
         if self.tree is not None:
             path_lengths = self.tree.lengths[centers].astype(np.int64)
             path_lengths[real:] = 0
-            mask = np.arange(self.tree.points.shape[1])[None, :] < path_lengths[:, None]
+            node_lengths = _filled(path_lengths, width)
             keys.append(NODE)
-            values.append(self.tree.points[centers][mask].astype(np.int64))
-            lengths.append(path_lengths)
+            points = self.tree.points[centers]
+            ids.append(points[node_lengths[:, : points.shape[1]].astype(bool)].astype(np.int64))
+            lengths.append(node_lengths)
+        return _Batch(keys, ids, lengths, centers, negatives, int(ctx_lengths.sum()))
 
-        kjt = KeyedJaggedTensor.from_lengths_sync(
-            keys=keys,
-            values=torch.from_numpy(np.concatenate(values)),
-            lengths=torch.from_numpy(np.concatenate(lengths)),
+    def _kjt(self, batch: _Batch) -> object:
+        """The KJT of one step: every feature ``n · bags_per_window`` bags, window-major."""
+        from torchrec import KeyedJaggedTensor
+
+        lengths = np.concatenate([feature.ravel() for feature in batch.lengths])
+        return KeyedJaggedTensor(
+            keys=batch.keys,
+            values=torch.from_numpy(np.concatenate(batch.ids)),
+            lengths=torch.from_numpy(lengths.astype(np.int32)),
+            stride=batch.centers.shape[0] * self.bags_per_window,
         ).to(self.device)
-        out = self.tables.dmp(kjt)
-
-        ctx_len_t = torch.from_numpy(ctx_lengths).to(self.device)
-        inputs, ctx_mask = _pad(out[WORD].values(), ctx_len_t, n, self.max_contexts)
-        loss = inputs.sum() * 0.0  # keeps every lookup in the graph, also for n == 0
-        if negatives is not None:
-            outputs = out[CONTEXT].values().view(n, 1 + self.negative, -1)
-            scores = torch.bmm(inputs, outputs.transpose(1, 2))  # [n, M, 1+K]
-            labels = torch.zeros_like(scores)
-            labels[:, :, 0] = 1.0
-            # word2vec skips a negative that happens to be the centre itself.
-            keep_neg = torch.ones(n, 1 + self.negative, device=self.device)
-            keep_neg[:, 1:] = torch.from_numpy(negatives != centers[:, None]).to(keep_neg)
-            weight = ctx_mask[:, :, None] * keep_neg[:, None, :]
-            loss = loss + F.binary_cross_entropy_with_logits(
-                scores, labels, weight=weight, reduction="sum"
-            ) + outputs.sum() * 0.0  # fmt: skip
-        if self.tree is not None:
-            nodes, node_mask = _pad(
-                out[NODE].values(),
-                torch.from_numpy(path_lengths).to(self.device),
-                n,
-                self.tree.points.shape[1],
-            )
-            codes = torch.from_numpy(self.tree.codes[centers].astype(np.float32)).to(self.device)
-            scores = torch.bmm(inputs, nodes.transpose(1, 2))  # [n, M, L]
-            labels = (1.0 - codes)[:, None, :].expand_as(scores)
-            weight = ctx_mask[:, :, None] * node_mask[:, None, :]
-            loss = loss + F.binary_cross_entropy_with_logits(
-                scores, labels, weight=weight, reduction="sum"
-            ) + nodes.sum() * 0.0  # fmt: skip
-        loss.backward()
-        return StepResult(loss=float(loss.detach()), pairs=int(ctx_lengths.sum()))
 
 
-def _pad(
-    values: torch.Tensor, lengths: torch.Tensor, n: int, width: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Jagged rows [sum(lengths), d] → padded [n, width, d] and a float mask [n, width]."""
-    dim = values.shape[-1]
-    mask = torch.arange(width, device=values.device)[None, :] < lengths[:, None]
-    flat_index = torch.nonzero(mask.reshape(-1), as_tuple=True)[0]
-    padded = values.new_zeros(n * width, dim).index_copy(0, flat_index, values)
-    return padded.view(n, width, dim), mask.to(values.dtype)
+def _dense(rows: torch.Tensor) -> torch.Tensor:
+    """A strided view of pooled rows as a contiguous float32 tensor (bmm's fast path)."""
+    return rows.to(torch.float32).contiguous()
+
+
+def _filled(counts: np.ndarray, width: int) -> np.ndarray:
+    """(n, width) int64 lengths: row i has ``counts[i]`` ones, then zeros."""
+    return (np.arange(width)[None, :] < counts[:, None]).astype(np.int64)

@@ -1,0 +1,46 @@
+"""bench/gpu_check.py end to end with ``--device cpu`` on a slice of the planted world.
+
+The same script is the GPU check (``--device cuda``); running its CPU path here keeps every
+step of it (package check, data, both trainers, the report) from rotting between GPU runs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def test_gpu_check_runs_end_to_end_on_cpu(tmp_path, world):
+    report = tmp_path / "check.json"
+    cmd = [sys.executable, str(REPO / "bench" / "gpu_check.py"), "--device", "cpu"]
+    cmd += ["--corpus", str(world.corpus), "--questions", str(world.questions)]
+    cmd += ["--words", "30000", "--epochs", "1", "--dim", "16", "--threads", "1"]
+    cmd += ["--gensim-threads", "1", "--work", str(tmp_path / "work")]
+    cmd += ["--json-out", str(report)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=550)
+    assert done.returncode in (0, 1), done.stderr[-3000:]  # 1: over the budget, not broken
+    assert "| gensim 4.4.0 | cpu | 1 |" in done.stdout
+    assert "| embedrec (torchrec kernel, cpu) | cpu | 1 |" in done.stdout
+    rows = json.loads(report.read_text())["rows"]
+    assert [row["trainer"] for row in rows] == ["gensim 4.4.0", "embedrec (torchrec kernel, cpu)"]
+    assert all(row["words_per_sec"] > 0 and row["analogy"] is not None for row in rows)
+
+
+def test_gpu_check_says_why_when_cuda_is_missing(tmp_path, world):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    cmd = [sys.executable, str(REPO / "bench" / "gpu_check.py"), "--device", "cuda"]
+    cmd += ["--corpus", str(world.corpus), "--work", str(tmp_path / "work")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("gpu check failed:")

@@ -31,6 +31,7 @@ from embedrec.engine.skipgram.model import (
     _fused_optimizer,
     build_collection,
     table_names,
+    uses_bags,
 )
 
 UNIT = 4  # fbgemm's TBE stores rows (and so column shards) in units of 4 floats
@@ -94,6 +95,7 @@ def build_column_tables(
     """`SkipGramTables` sharded column-wise, one slice of every table per rank."""
     from torchrec.distributed.comm_ops import set_gradient_division
     from torchrec.distributed.embedding import EmbeddingCollectionSharder
+    from torchrec.distributed.embeddingbag import EmbeddingBagCollectionSharder
     from torchrec.distributed.model_parallel import DistributedModelParallel
     from torchrec.optim.apply_optimizer_in_backward import apply_optimizer_in_backward
 
@@ -105,11 +107,20 @@ def build_column_tables(
     optimizer, settings = _fused_optimizer(config)  # unused by the kernel; keeps DMP's shape
     apply_optimizer_in_backward(optimizer, collection.parameters(), settings)
     names = table_names(config)
-    sharder = EmbeddingCollectionSharder()
+    bags = uses_bags(config)  # the same module kind as on one rank (pooled one-id bags)
+    sharder = EmbeddingBagCollectionSharder() if bags else EmbeddingCollectionSharder()
     plan = column_plan(collection, names, ctx, config.dim)
     dmp = DistributedModelParallel(collection, device=ctx.device, plan=plan, sharders=[sharder])
     summary = {key.split(".")[-1]: value for key, value in plan_summary(plan).items()}
-    tables = SkipGramTables(dmp=dmp, plan=summary, names=names, ctx=ctx, vocab_size=vocab_size)
+    tables = SkipGramTables(
+        dmp=dmp,
+        plan=summary,
+        names=names,
+        ctx=ctx,
+        vocab_size=vocab_size,
+        dim=config.dim,
+        bags=bags,
+    )
     tables.initialise(config.seed, config.dim)
     return tables
 

@@ -132,6 +132,9 @@ def _qcomms(config: SkipGramConfig, ctx: DistContext) -> dict[str, Any] | None:
     )
 
 
+SHARDED_TYPES = ("table_wise", "column_wise", "row_wise", "table_row_wise", "table_column_wise")
+
+
 def sharding_constraints(config: SkipGramConfig, names: list[str]) -> dict[str, Any]:
     """Planner constraints from the user's hints (``--sharding``, ``--partitions``).
 
@@ -144,13 +147,15 @@ def sharding_constraints(config: SkipGramConfig, names: list[str]) -> dict[str, 
     constraints: dict[str, Any] = {}
     for name in names:
         kind = hints.get(name, hints.get("*"))
-        if kind is None and config.partitions is None:
-            continue
         min_partition = None
         if config.partitions and kind in (None, "column_wise", "table_column_wise"):
             min_partition = max(4, config.table_dim // config.partitions)
+        # Never data-parallel: the pooled sharder would happily replicate a small table as a
+        # dense module, and then neither the fused optimizer nor the compiled kernel's
+        # direct access to the TBE weights exists.
         constraints[name] = ParameterConstraints(
-            sharding_types=[kind] if kind else None,
+            sharding_types=[kind] if kind else list(SHARDED_TYPES),
+            compute_kernels=["fused"],
             min_partition=min_partition,
         )
     return constraints

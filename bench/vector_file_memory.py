@@ -57,6 +57,18 @@ def write_vectors(path: Path, rows: int, dim: int, fmt: str, seed: int = 0) -> N
             handle.write(body)
 
 
+def _peak_rss() -> int:
+    """This process's peak resident memory since its exec (``VmHWM``), in bytes.
+
+    Not ``getrusage(...).ru_maxrss``: Linux carries that across exec, so a child started from
+    a big parent (a pytest process with torch loaded) reports the parent's size.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # not Linux
+
+
 def child(mode: str, path: str, out: str) -> None:
     """Run in a fresh process: import, note the baseline, index, print the figures as JSON."""
     import faiss  # noqa: F401  (imported lazily by the library; counted in the baseline)
@@ -78,7 +90,7 @@ def child(mode: str, path: str, out: str) -> None:
         index = load_index(path)
         index.neighbors(index.token(0), k=10)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _peak_rss()
     print(json.dumps({"baseline_rss": baseline, "peak_rss": peak, "seconds": seconds}))
 
 

@@ -35,7 +35,7 @@ def _train(world, out: Path, *extra: str) -> dict:
 def test_two_ranks_column_plan_and_one_rank_answer(tmp_path, world):
     single = _train(world, tmp_path / "one", "--kernel", "column")
     out = tmp_path / "two"
-    result = _train(world, out, "--nproc", "2", "--sharding", "column_wise")
+    result = _train(world, out, "--nproc", "2", "--sharding", "column_wise", "--kernel", "column")
     assert result["kernel"] == "column" and result["world_size"] == 2
     for table in ("word", "context"):
         shards = result["plan"][table]["shards"]
@@ -69,7 +69,7 @@ def test_kill_one_column_rank_then_resume(tmp_path, world, elastic):
     """SIGKILL one rank: one clear line and a resumable checkpoint, or an elastic restart."""
     out = tmp_path / "m"
     cmd = [EMBEDREC, "train", "skipgram", str(world.dataset), "--out", str(out), *COMMON]
-    cmd += ["--epochs", "12", "--nproc", "2", "--checkpoint-every", "1"]
+    cmd += ["--epochs", "12", "--nproc", "2", "--checkpoint-every", "1", "--kernel", "column"]
     cmd += ["--max-restarts", "2" if elastic else "0"]
     launcher = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -92,6 +92,8 @@ def test_kill_one_column_rank_then_resume(tmp_path, world, elastic):
         assert "Traceback" not in stderr, stderr[-3000:]
         last = [line for line in stderr.splitlines() if line.startswith("embedrec:")]
         assert last and "SIGKILL" in last[-1] and "--resume" in last[-1], stderr[-3000:]
-        result = _train(world, out, "--epochs", "12", "--nproc", "2", "--resume")
+        result = _train(
+            world, out, "--epochs", "12", "--nproc", "2", "--resume", "--kernel", "column"
+        )
     assert result["resumed_from"] is not None and result["kernel"] == "column"
     assert evaluate_analogies(out, world.questions).accuracy > 0.3

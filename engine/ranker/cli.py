@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -181,30 +180,19 @@ def train_ranker_command(
         **settings,
     )
 
-    def train() -> Any:
-        from embedrec.engine.ranker.train import train_ranker
-
-        return train_ranker(
-            data,
-            out,
-            config,
-            resume=resume,
-            overwrite=overwrite,
-            show_progress=progress,
-            echo=lambda line: click.echo(line, err=True),
-        )
-
     train_or_launch(
         ctx,
+        "embedrec.engine.ranker.train:train_ranker",
+        data=data,
         out=out,
+        config=config,
         resume=resume,
         overwrite=overwrite,
+        progress=progress,
         nproc=nproc,
         max_restarts=max_restarts,
-        train=train,
-        report=lambda result: emit(
-            dataclasses.asdict(result), as_json=as_json, human=_train_summary
-        ),
+        as_json=as_json,
+        summary=_train_summary,
     )
 
 

@@ -12,6 +12,8 @@ killed worker costs at most the steps since that checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import os
 import shutil
 import subprocess
@@ -23,9 +25,9 @@ from typing import Any, TypeVar
 import click
 
 from embedrec.core.artifacts import check_output_dir
+from embedrec.core.cli_support import emit
 
 F = TypeVar("F", bound=Callable[..., Any])
-T = TypeVar("T")
 
 
 def prepare_output(out: Path, *, resume: bool, overwrite: bool) -> None:
@@ -125,18 +127,24 @@ def training_options(command: F) -> F:
 
 def train_or_launch(
     ctx: click.Context,
+    trainer: str,
     *,
+    data: Path,
     out: Path,
+    config: Any,
     resume: bool,
     overwrite: bool,
+    progress: bool,
     nproc: int,
     max_restarts: int,
-    train: Callable[[], T],
-    report: Callable[[T], None],
+    as_json: bool,
+    summary: Callable[[dict[str, Any]], str],
 ) -> None:
     """Train here (one rank, or one of torchrun's), or relaunch this command on ``nproc`` ranks.
 
-    Under torchrun only rank 0 reports. A launcher whose workers failed exits with their code.
+    ``trainer`` names the library function (``"module:function"``, imported only to train, so
+    ``--help`` loads no torch). Under torchrun only rank 0 reports its result, as ``--json``
+    or through ``summary``. A launcher whose workers failed exits with their code.
     """
     if nproc > 1:
         prepare_output(out, resume=resume, overwrite=overwrite)
@@ -145,6 +153,16 @@ def train_or_launch(
         if code != 0:
             raise click.exceptions.Exit(code)
         return
-    result = train()
+    module, name = trainer.split(":")
+    train = getattr(importlib.import_module(module), name)
+    result = train(
+        data,
+        out,
+        config,
+        resume=resume,
+        overwrite=overwrite,
+        show_progress=progress,
+        echo=lambda line: click.echo(line, err=True),
+    )
     if int(os.environ.get("RANK", "0")) == 0:
-        report(result)
+        emit(dataclasses.asdict(result), as_json=as_json, human=summary)

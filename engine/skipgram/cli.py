@@ -136,30 +136,19 @@ def train_skipgram_command(
     if nproc > 1:
         _check_column_split(config, nproc)
 
-    def train() -> Any:
-        from embedrec.engine.skipgram.train import train_skipgram
-
-        return train_skipgram(
-            data,
-            out,
-            config,
-            resume=resume,
-            overwrite=overwrite,
-            show_progress=progress,
-            echo=lambda line: click.echo(line, err=True),
-        )
-
     train_or_launch(
         ctx,
+        "embedrec.engine.skipgram.train:train_skipgram",
+        data=data,
         out=out,
+        config=config,
         resume=resume,
         overwrite=overwrite,
+        progress=progress,
         nproc=nproc,
         max_restarts=max_restarts,
-        train=train,
-        report=lambda result: emit(
-            dataclasses.asdict(result), as_json=as_json, human=_train_summary
-        ),
+        as_json=as_json,
+        summary=_train_summary,
     )
 
 

@@ -101,8 +101,8 @@ def test_column_split_widths_and_errors() -> None:
 )
 def test_bad_column_requests_give_one_line(tmp_path, world, extra, message) -> None:
     cmd = [EMBEDREC, "train", "skipgram", str(world.dataset), "--out", str(tmp_path / "m")]
-    done = subprocess.run([*cmd, "--sharding", "column_wise", *extra], capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    cmd += ["--kernel", "column", "--sharding", "column_wise"]  # the column kernel is opt-in
+    done = subprocess.run([*cmd, *extra], capture_output=True, text=True, timeout=300)
     assert done.returncode != 0
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], done.stderr

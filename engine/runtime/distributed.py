@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class DistContext:
     device: torch.device
     backend: str
     owns_group: bool  # we created the group (and must destroy it)
+    store_dir: Path | None = None  # the 1-rank file rendezvous's directory (removed at the end)
 
     @property
     def is_main(self) -> bool:
@@ -66,6 +68,7 @@ def init_distributed(device_name: str) -> DistContext:
     backend = "nccl" if device.type == "cuda" else "gloo"
     if device.type == "cuda":
         torch.cuda.set_device(device)
+    store_dir: Path | None = None
     if dist.is_initialized():
         owns = False
     elif under_torchrun():
@@ -80,10 +83,10 @@ def init_distributed(device_name: str) -> DistContext:
             ) from None
         owns = True
     else:
-        store_dir = tempfile.mkdtemp(prefix="embedrec-pg-")
+        store_dir = Path(tempfile.mkdtemp(prefix="embedrec-pg-"))
         dist.init_process_group(
             backend=backend,
-            init_method=f"file://{Path(store_dir) / 'store'}",
+            init_method=f"file://{store_dir / 'store'}",
             rank=0,
             world_size=1,
         )
@@ -96,6 +99,7 @@ def init_distributed(device_name: str) -> DistContext:
         device=device,
         backend=backend,
         owns_group=owns,
+        store_dir=store_dir,
     )
 
 
@@ -105,9 +109,17 @@ def distributed(device_name: str) -> Iterator[DistContext]:
     ctx = init_distributed(device_name)
     try:
         yield ctx
+        if ctx.owns_group and ctx.world_size > 1:
+            # Leave together. A 4-rank column run once ended one rank in SIGABRT ("terminate
+            # called without an active exception") after its model was written; ranks tearing
+            # gloo down while rank 0 still wrote the export is the suspect. Not on the error
+            # path: a dead peer would never arrive.
+            dist.barrier()
     finally:
         if ctx.owns_group and dist.is_initialized():
             dist.destroy_process_group()
+        if ctx.store_dir is not None:
+            shutil.rmtree(ctx.store_dir, ignore_errors=True)
 
 
 def shard_module(

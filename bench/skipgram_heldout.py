@@ -20,11 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+if __package__ in (None, ""):  # run as a script (as documented): make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.skipgram_slices import WORK, SliceData, evaluate_vectors, prepare_slice, run_gensim
 

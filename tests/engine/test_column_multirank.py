@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from rank_processes import launched, run_launched
 
 from embedrec.indexes import evaluate_analogies
 
@@ -27,7 +27,7 @@ COMMON = ["--dim", "32", "--epochs", "3", "--threads", "1", "--no-progress", "--
 
 def _train(world, out: Path, *extra: str) -> dict:
     cmd = [EMBEDREC, "train", "skipgram", str(world.dataset), "--out", str(out), *COMMON, *extra]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=800)
+    done = run_launched(cmd, timeout=800)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -53,7 +53,7 @@ def test_two_ranks_column_plan_and_one_rank_answer(tmp_path, world):
     assert abs(accuracy - single_accuracy) < 0.05
 
 
-def _worker_pids(launcher: subprocess.Popen) -> list[int]:
+def _worker_pids(launcher) -> list[int]:
     import psutil
 
     pids = []
@@ -71,8 +71,7 @@ def test_kill_one_column_rank_then_resume(tmp_path, world, elastic):
     cmd = [EMBEDREC, "train", "skipgram", str(world.dataset), "--out", str(out), *COMMON]
     cmd += ["--epochs", "12", "--nproc", "2", "--checkpoint-every", "1", "--kernel", "column"]
     cmd += ["--max-restarts", "2" if elastic else "0"]
-    launcher = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with launched(cmd) as launcher:
         deadline = time.monotonic() + 400
         while not list((out / "checkpoints").glob("step-*")) and time.monotonic() < deadline:
             assert launcher.poll() is None, "training ended before its first checkpoint"
@@ -81,9 +80,6 @@ def test_kill_one_column_rank_then_resume(tmp_path, world, elastic):
         assert len(workers) == 2, workers
         os.kill(workers[-1], signal.SIGKILL)
         stdout, stderr = launcher.communicate(timeout=800)
-    finally:
-        if launcher.poll() is None:
-            launcher.kill()
     if elastic:
         assert launcher.returncode == 0, stderr[-3000:]
         result = json.loads(stdout.strip().splitlines()[-1])

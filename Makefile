@@ -17,7 +17,7 @@ PIP := $(PY) -m pip install --disable-pip-version-check -q -c $(CONSTRAINTS)
 TORCH_SOURCE := $(if $(filter cuda,$(DEVICE)),--extra-index-url $(TORCH_INDEX),)
 PACKAGES := embedrec engine pipelines indexes serving
 
-.PHONY: install demo test test-all check typecheck-view dist-check bench-quality clean-venv
+.PHONY: install demo test test-slow test-all check typecheck-view dist-check bench-quality clean-venv
 
 install: $(STAMP)
 
@@ -35,6 +35,12 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+# The slow and multi-process tests (real torchrun ranks, Dask clusters, the 3 GB out-of-core
+# run), as CI runs them after `make test`; the slowest are listed at the end. Browser tests
+# stay out (they need Chromium).
+test-slow: install
+	$(PY) -m pytest -q -m '(slow or multiprocess) and not browser' --durations=15
 
 # Everything, the slow/multiprocess/browser tests included (gpu tests skip without CUDA).
 test-all: install

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 import torch
+from rank_processes import run_launched
 from ranker_fixtures import generate_logs, ranker_world, train_tiny
 
 from embedrec.core.artifacts import read_json, read_manifest, write_manifest
@@ -178,7 +178,7 @@ def test_two_ranks_under_torchrun(world, tmp_path):
         "2",
         *FAST,
     ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    completed = run_launched(command, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     manifest = read_manifest(out)
     assert manifest["world_size"] == 2

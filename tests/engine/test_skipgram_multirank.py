@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from rank_processes import launched, run_launched
 
 from embedrec.engine.skipgram.progress import read_metrics
 from embedrec.indexes import evaluate_analogies
@@ -40,7 +40,7 @@ COMMON = [
 
 def _train(world, out: Path, *extra: str) -> dict:
     cmd = [EMBEDREC, "train", "skipgram", str(world.dataset), "--out", str(out), *COMMON, *extra]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=800)
+    done = run_launched(cmd, timeout=800)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -82,7 +82,7 @@ def test_two_ranks_match_one(tmp_path, world, one_rank, sharding, pieces):
     assert accuracy >= single_accuracy - 0.10
 
 
-def _worker_pids(launcher: subprocess.Popen) -> list[int]:
+def _worker_pids(launcher) -> list[int]:
     """The rank processes under a `--nproc` launcher (grandchildren: launcher → torchrun)."""
     import psutil
 
@@ -97,7 +97,7 @@ def _worker_pids(launcher: subprocess.Popen) -> list[int]:
     ]
 
 
-def _wait_for_checkpoint(out: Path, launcher: subprocess.Popen, timeout: float = 300) -> None:
+def _wait_for_checkpoint(out: Path, launcher, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         steps = list((out / "checkpoints").glob("step-*")) if out.exists() else []
@@ -128,16 +128,12 @@ def test_sigkill_mid_epoch_then_resume(tmp_path, world, one_rank, elastic):
         "--max-restarts",
         "2" if elastic else "0",
     ]
-    launcher = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with launched(cmd) as launcher:
         _wait_for_checkpoint(out, launcher)
         workers = _worker_pids(launcher)
         assert workers, "found no rank processes to kill"
         os.kill(workers[-1], signal.SIGKILL)
         stdout, stderr = launcher.communicate(timeout=800)
-    finally:
-        if launcher.poll() is None:
-            launcher.kill()
     if elastic:
         assert launcher.returncode == 0, stderr[-3000:]
         result = json.loads(stdout.strip().splitlines()[-1])

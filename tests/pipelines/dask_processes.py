@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 BIN = Path(sys.executable).parent
-START_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 180.0  # generous: on a loaded 2-core machine importing Dask takes a while
 
 
 @dataclass

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from dask_processes import BIN, process_cluster
+from dask_processes import BIN, START_TIMEOUT_S, process_cluster
 
 pytestmark = pytest.mark.multiprocess
 
@@ -78,7 +78,7 @@ def run_and_kill(tmp_path: Path, args: list[object], prefix: str, after: int) ->
             finally:
                 job.kill()
             assert job.returncode == 0, err_killed
-            client.wait_for_workers(2, timeout=60)  # the nanny started a new worker process
+            client.wait_for_workers(2, timeout=START_TIMEOUT_S)  # the nanny started a new one
         assert f"Worker process {pid} was killed by signal 9" in cluster.log("worker")
         assert "Remove worker" in cluster.log("scheduler")
     assert "Traceback" not in err_killed

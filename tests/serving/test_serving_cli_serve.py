@@ -36,7 +36,7 @@ class ServeProcess:
             command, env=env, stderr=self._stderr, stdout=subprocess.DEVNULL
         )
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 120) -> None:  # generous: CI may be loaded
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

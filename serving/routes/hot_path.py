@@ -122,6 +122,7 @@ class HotPath:
         self.max_k = state.config.max_k
         self.max_batch = state.config.max_batch
         self.get_route, self.post_route = routes
+        self.answered = 0  # requests answered here (for tests and the curious)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and route_path(scope) == NEIGHBORS_PATH:
@@ -129,6 +130,7 @@ class HotPath:
             if method == "GET":
                 params = self.get_params(scope["query_string"])
                 if params is not None:
+                    self.answered += 1
                     scope["route"] = self.get_route
                     await _answer(scope, send, self._neighbors(*params))
                     return
@@ -136,6 +138,7 @@ class HotPath:
                 messages, body = await _read_body(receive)
                 params = None if body is None else self.post_params(body)
                 if params is not None:
+                    self.answered += 1
                     scope["route"] = self.post_route
                     await _answer(scope, send, self._batch(*params))
                     return

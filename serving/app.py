@@ -184,7 +184,7 @@ def _neighbors_routes(router: APIRouter) -> tuple[APIRoute, APIRoute]:
         method: route
         for route in router.routes
         if isinstance(route, APIRoute) and route.path == NEIGHBORS_PATH
-        for method in route.methods
+        for method in route.methods or ()
     }
     return found["GET"], found["POST"]
 

@@ -136,11 +136,11 @@ class HotPath:
                     return
             elif method == "POST" and _is_json(scope):
                 messages, body = await _read_body(receive)
-                params = None if body is None else self.post_params(body)
-                if params is not None:
+                batch = None if body is None else self.post_params(body)
+                if batch is not None:
                     self.answered += 1
                     scope["route"] = self.post_route
-                    await _answer(scope, send, self._batch(*params))
+                    await _answer(scope, send, self._batch(*batch))
                     return
                 receive = _replay(messages, receive)
         await self.app(scope, receive, send)

@@ -289,3 +289,11 @@ def test_concurrent_hot_gets_are_coalesced(planted):
         body, expected = answer.json(), single.json()
         body.pop("request_id", None), expected.pop("request_id", None)
         assert body == expected
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_config_refuses_a_non_boolean_hot_path(value):
+    from embedrec.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="hot_path"):
+        ServeConfig(index="idx", hot_path=value)

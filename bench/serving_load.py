@@ -35,7 +35,9 @@ on a shared machine other work only ever slows a cell down.
 Server setups (``--setups``): ``w<W>t<T>`` is ``--workers W --search-threads T`` (t0: the
 search runs on the event loop); a ``-h11`` suffix serves with uvicorn's pure-Python stack
 (``--http h11 --loop asyncio``) instead of httptools + uvloop; a ``c<MS>`` part sets
-``--coalesce-ms`` (``w1t1c0``: coalescing off; default: the server's default). Raw rates
+``--coalesce-ms`` (``w1t1c0``: coalescing off; default: the server's default); a
+``-fastapi`` suffix serves with ``--no-hot-path`` (every request through FastAPI's routes,
+as before `embedrec.serving.routes.hot_path`). Raw rates
 are FAISS ``index.search`` called in this process on the same queries, one query (or one
 batch) per call, from 1 thread and from as many threads as cores.
 
@@ -143,11 +145,17 @@ def main(argv: list[str] | None = None) -> None:
 def _serve_and_load(
     args: argparse.Namespace, setup: str, words: list[str], raw: dict[str, float]
 ) -> list[dict[str, Any]]:
-    workers, threads, h11, coalesce = _setup(setup)
+    workers, threads, h11, coalesce, hot_path = _setup(setup)
     cells = []
     cpus = args.server_cpus if args.pin else None
     with ServerProcess(
-        args.index, workers=workers, threads=threads, h11=h11, coalesce=coalesce, cpus=cpus
+        args.index,
+        workers=workers,
+        threads=threads,
+        h11=h11,
+        coalesce=coalesce,
+        cpus=cpus,
+        hot_path=hot_path,
     ) as server:
         for kind in ("single", "batch"):
             _measure(args, server.port, kind, words, 2, 1.0)  # warm up
@@ -161,6 +169,7 @@ def _serve_and_load(
                         "workers": workers,
                         "search_threads": threads,
                         "coalesce_ms": coalesce,
+                        "hot_path": hot_path,
                         "stack": "h11+asyncio" if h11 else "httptools+uvloop",
                         "client": args.client,
                         "query": kind,
@@ -249,18 +258,19 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _setup(name: str) -> tuple[int, int, bool, float | None]:
-    """``w2t4`` → (2 workers, 4 search threads, httptools/uvloop, default coalescing);
-    ``w1t1c0-h11``: coalescing off, h11/asyncio."""
-    match = re.fullmatch(r"w(\d+)t(\d+)(?:c(\d+(?:\.\d+)?))?(-h11)?", name)
+def _setup(name: str) -> tuple[int, int, bool, float | None, bool]:
+    """``w2t4`` → (2 workers, 4 search threads, httptools/uvloop, default coalescing, hot
+    path on); ``w1t1c0-h11``: coalescing off, h11/asyncio; ``w1t0-fastapi``: no hot path."""
+    match = re.fullmatch(r"w(\d+)t(\d+)(?:c(\d+(?:\.\d+)?))?(-h11)?(-fastapi)?", name)
     if match is None:
-        raise SystemExit(f"--setups: {name!r} is not w<W>t<T>[c<MS>][-h11], e.g. w2t4")
-    workers, threads, coalesce, h11 = match.groups()
+        raise SystemExit(f"--setups: {name!r} is not w<W>t<T>[c<MS>][-h11][-fastapi], e.g. w2t4")
+    workers, threads, coalesce, h11, fastapi = match.groups()
     return (
         int(workers),
         int(threads),
         h11 is not None,
         None if coalesce is None else float(coalesce),
+        fastapi is None,
     )
 
 
@@ -318,6 +328,7 @@ class ServerProcess:
         h11: bool,
         coalesce: float | None = None,
         cpus: str | None = None,
+        hot_path: bool = True,
     ) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -328,6 +339,8 @@ class ServerProcess:
             command += ["--http", "h11", "--loop", "asyncio"]
         if coalesce is not None:
             command += ["--coalesce-ms", str(coalesce)]
+        if not hot_path:
+            command += ["--no-hot-path"]
         if cpus is not None:
             command = ["taskset", "-c", cpus, *command]
         self.process = subprocess.Popen(
@@ -476,6 +489,8 @@ def _row(cell: dict[str, Any], batch: int) -> str:
         label += f", coalesce {cell['coalesce_ms']:g} ms"
     if cell["stack"].startswith("h11"):
         label += ", h11"
+    if not cell.get("hot_path", True):
+        label += ", through FastAPI"
     query = "single GET" if cell["query"] == "single" else f"POST {batch} words"
     return (
         f"| {label} | {query} | {cell['concurrency']} | {cell['requests_per_s']:,.0f} | "

@@ -46,9 +46,10 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from embedrec.core.errors import EmbedrecError
@@ -60,10 +61,11 @@ from embedrec.serving.reload_sync import ReloadBroadcast
 from embedrec.serving.reloader import Reloader
 from embedrec.serving.routes.api_docs import mount_api_docs
 from embedrec.serving.routes.explorer import build_explorer_router
+from embedrec.serving.routes.hot_path import NEIGHBORS_PATH, HotPath
 from embedrec.serving.routes.indexes import build_index_router
 from embedrec.serving.routes.ops import build_ops_router
 from embedrec.serving.routes.probes import build_probe_router
-from embedrec.serving.routes.query import build_query_router, make_coalescer
+from embedrec.serving.routes.query import build_query_router, make_coalescer, single_search
 from embedrec.serving.state import ServiceState
 from embedrec.serving.worker import configure_worker
 
@@ -119,7 +121,8 @@ def create_app(
     app.include_router(build_ops_router(state, metrics, reloader))
     coalescer = make_coalescer(state)
     app.state.coalescer = coalescer
-    app.include_router(build_query_router(state, metrics, coalescer))
+    query_router = build_query_router(state, metrics, coalescer)
+    app.include_router(query_router)
     app.include_router(build_index_router(state))
     app.include_router(build_explorer_router())
     if config.ranker:
@@ -130,6 +133,14 @@ def create_app(
         app.include_router(build_ranking_router(state, reloader.ranker))
 
     # add_middleware wraps: the last added is the outermost.
+    if config.hot_path:
+        app.add_middleware(
+            HotPath,
+            state=state,
+            metrics=metrics,
+            search=single_search(state, coalescer),
+            routes=_neighbors_routes(query_router),
+        )
     app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
     app.add_middleware(AuthMiddleware, token=config.token)
     if config.cors_origins:
@@ -164,6 +175,18 @@ def app_from_environment() -> FastAPI:
         ranker_generation = desired.ranker[1]
     broadcast.ack(desired.generation, state.current().path)
     return create_app(state=state, broadcast=broadcast, ranker_generation=ranker_generation)
+
+
+def _neighbors_routes(router: APIRouter) -> tuple[APIRoute, APIRoute]:
+    """The FastAPI routes of ``GET`` and ``POST /v1/neighbors`` (what `HotPath` answers for;
+    the metrics label its answers with their path)."""
+    found = {
+        method: route
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.path == NEIGHBORS_PATH
+        for method in route.methods or ()
+    }
+    return found["GET"], found["POST"]
 
 
 def _lifespan(reloader: Reloader) -> Any:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from embedrec.core.errors import ConfigError
 from embedrec.indexes.errors import UnknownWordError
-from embedrec.indexes.word_index import ScoredWord, WordIndex
+from embedrec.indexes.word_index import WordIndex
 from embedrec.serving.errors import error_body
 
 
@@ -36,22 +37,49 @@ def words_item_by_item(index: WordIndex, words: list[str], k: int) -> dict[str, 
     """
     errors: dict[int, UnknownWordError] = {}
     known: list[int] = []
+    ids: list[int] = []
     for position, word in enumerate(words):
         try:
-            index.id(word)
+            ids.append(index.id(word))
         except UnknownWordError as exc:
             errors[position] = exc
         else:
             known.append(position)
-    found: list[list[ScoredWord]] = (
-        index.neighbors_batch([words[i] for i in known], k) if known else []
-    )
+    found = neighbor_lists(index, ids, k) if known else []
     answered = dict(zip(known, found, strict=True))
     results: list[dict[str, Any]] = []
     for position, word in enumerate(words):
         if position in errors:
             results.append(unknown_word_item(word, errors[position]))
         else:
-            neighbours = [{"token": s.token, "score": s.score} for s in answered[position]]
-            results.append({"query": word, "neighbors": neighbours})
+            results.append({"query": word, "neighbors": answered[position]})
     return {"k": k, "metric": index.metric, "results": results}
+
+
+# One query's answer items, nearest first: [{"token": ..., "score": ...}, ...].
+Neighbors = list[dict[str, Any]]
+
+
+def search_word(index: WordIndex, word: str, k: int) -> Neighbors:
+    """``index.neighbors(word, k)`` as answer items (blocking); raises what it raises."""
+    return neighbor_lists(index, [index.id(word)], k)[0]
+
+
+def neighbor_lists(index: WordIndex, ids: list[int], k: int) -> list[Neighbors]:
+    """``index.neighbors_batch`` of the words with row ``ids``, as answer items
+    (``{"token", "score"}``): the same search and the same numbers, without the per-answer
+    objects a library caller gets (this is the service's hot loop)."""
+    limit = len(index) - 1
+    if not 1 <= k <= limit:  # what neighbors_batch raises
+        raise ConfigError("k", k, f"an integer from 1 to {limit}")
+    scores, found = index.search(index.rows(ids), k + 1)
+    tokens = index.tokens
+    answers = []
+    for own, row_scores, row_ids in zip(ids, scores.tolist(), found.tolist(), strict=True):
+        row = [
+            {"token": tokens[i], "score": s}
+            for s, i in zip(row_scores, row_ids, strict=True)
+            if i >= 0 and i != own
+        ]
+        answers.append(row[:k])
+    return answers

@@ -125,6 +125,13 @@ def register(root: click.Group) -> None:
     help="Answer concurrent GET /v1/neighbors for one index and k arriving within this "
     "window (at most 1 ms) with one FAISS search; 0 turns it off.",
 )
+@click.option(
+    "--hot-path/--no-hot-path",
+    default=True,
+    show_default=True,
+    help="Answer GET /v1/neighbors and words POST /v1/neighbors below FastAPI (same "
+    "answers, less work per request).",
+)
 def serve(
     indexes: tuple[str, ...],
     ranker: Path | None,

@@ -4,9 +4,10 @@
 serve --coalesce-ms``, at most 1 ms; 0 turns coalescing off) for the same index snapshot and
 the same ``k`` are gathered into one batch, searched with one ``index.search`` call in the
 service's search pool, and each request gets its own answer — exactly what a search of its
-word alone gives (``neighbors(word, k)`` is ``neighbors_batch([word], k)[0]``) — or its own
-error: an unknown word fails only its request (404 ``unknown_word``), the others of the batch
-are answered.
+word alone gives (``neighbors(word, k)`` is ``neighbors_batch([word], k)[0]``; here as answer
+items ``{"token": ..., "score": ...}``, see `embedrec.serving.batch_items.neighbor_lists`) —
+or its own error: an unknown word fails only its request (404 ``unknown_word``), the others of
+the batch are answered.
 
 A batch is keyed by the snapshot object itself, so it never mixes indexes, and a hot reload
 that swaps the index while a batch is gathering does not change the batch: every request in
@@ -16,7 +17,7 @@ Needs a running event loop and a built index, so not run as a doctest:
 
 >>> coalescer = Coalescer(state.run, window=0.0005)              # doctest: +SKIP
 >>> await coalescer.neighbors(state.current(), "shark", 10)      # doctest: +SKIP
-[ScoredWord(token='whale', score=0.81), ...]
+[{'token': 'whale', 'score': 0.81}, ...]
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from embedrec.core.errors import EmbedrecError
-from embedrec.indexes.word_index import ScoredWord, WordIndex
+from embedrec.indexes.word_index import WordIndex
+from embedrec.serving.batch_items import Neighbors, neighbor_lists
 from embedrec.serving.state import IndexSnapshot
 
 MAX_WINDOW_SECONDS = 0.001
 Runner = Callable[..., Awaitable[Any]]
 # One answer per word: its neighbours, or the error its request alone raises.
-Outcome = list[ScoredWord] | EmbedrecError
+Outcome = Neighbors | EmbedrecError
 
 
 @dataclass
@@ -43,7 +45,7 @@ class _Batch:
     snapshot: IndexSnapshot
     k: int
     words: list[str] = field(default_factory=list)
-    waiters: list[asyncio.Future[list[ScoredWord]]] = field(default_factory=list)
+    waiters: list[asyncio.Future[Neighbors]] = field(default_factory=list)
     timer: asyncio.TimerHandle | None = None
 
 
@@ -68,7 +70,7 @@ class Coalescer:
         self.batches = 0  # searches made (for tests and the curious)
         self.queries = 0
 
-    async def neighbors(self, snapshot: IndexSnapshot, word: str, k: int) -> list[ScoredWord]:
+    async def neighbors(self, snapshot: IndexSnapshot, word: str, k: int) -> Neighbors:
         """The ``k`` nearest words to ``word`` in ``snapshot``'s index, searched together
         with the other requests of the window; raises what a lone search would raise."""
         loop = asyncio.get_running_loop()
@@ -77,7 +79,7 @@ class Coalescer:
         if batch is None or batch.snapshot is not snapshot:
             batch = self._pending[key] = _Batch(snapshot, k)
             batch.timer = loop.call_later(self.window, self._flush, key, batch)
-        waiter: asyncio.Future[list[ScoredWord]] = loop.create_future()
+        waiter: asyncio.Future[Neighbors] = loop.create_future()
         batch.words.append(word)
         batch.waiters.append(waiter)
         if len(batch.words) >= self.max_size:
@@ -124,16 +126,17 @@ def search_words(index: WordIndex, words: list[str], k: int) -> list[Outcome]:
     """
     outcomes: list[Outcome | None] = [None] * len(words)
     known: list[int] = []
+    ids: list[int] = []
     for position, word in enumerate(words):
         try:
-            index.id(word)
+            ids.append(index.id(word))
         except EmbedrecError as exc:
             outcomes[position] = exc
         else:
             known.append(position)
     if known:
         try:
-            found = index.neighbors_batch([words[i] for i in known], k)
+            found = neighbor_lists(index, ids, k)
         except EmbedrecError as exc:  # e.g. k above what the index holds: each one fails
             for position in known:
                 outcomes[position] = exc

@@ -51,7 +51,9 @@ class ServeConfig:
     reverse proxy serves this service under (``/embedrec``). ``coalesce_ms``: concurrent
     ``GET /v1/neighbors`` requests for the same index and k arriving within this many
     milliseconds (at most 1) are answered by one FAISS search (0: each searches alone; see
-    `embedrec.serving.coalescer`).
+    `embedrec.serving.coalescer`). ``hot_path``: answer ``GET /v1/neighbors`` and words
+    ``POST /v1/neighbors`` below FastAPI (`embedrec.serving.routes.hot_path`; same answers,
+    less work per request); False sends every request through FastAPI's routes.
     """
 
     index: str
@@ -79,6 +81,7 @@ class ServeConfig:
     forwarded_allow_ips: str | None = None
     root_path: str = ""
     coalesce_ms: float = 0.5
+    hot_path: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.index, str) or not self.index:
@@ -116,6 +119,8 @@ class ServeConfig:
             or not 0 <= coalesce <= 1
         ):
             raise ConfigError("coalesce_ms", coalesce, "milliseconds from 0 to 1")
+        if not isinstance(self.hot_path, bool):
+            raise ConfigError("hot_path", self.hot_path, "true or false")
         for key in ("reload_timeout", "graceful_shutdown_seconds"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:

@@ -247,6 +247,7 @@ class BodyLimitMiddleware:
                 headers = [(n, v) for n, v in headers if n != b"content-type"]
                 headers.append((b"content-type", b"application/json"))
                 scope["headers"] = headers
+        bodied = False
         for name, value in headers:
             if name == b"content-length":
                 if not value.isdigit():
@@ -255,6 +256,13 @@ class BodyLimitMiddleware:
                 if int(value) > self.limit:
                     await self._too_large(scope, send)
                     return
+                bodied = bodied or value != b"0"
+            elif name == b"transfer-encoding":
+                bodied = True
+        if not bodied:
+            # HTTP/1.1: a request with neither header has no body (most GETs): nothing to count.
+            await self.app(scope, receive, send)
+            return
         received = 0
         started = answered = False
 

@@ -30,6 +30,7 @@ _FIXES: dict[str, tuple[str, str]] = {
     "httptools": ("httptools", _SERVE),
     "uvloop": ("uvloop", _SERVE),
     "httpx": ("httpx", _SERVE),
+    "orjson": ("orjson", _SERVE),
     "prometheus_client": ("prometheus-client", _SERVE),
     "swagger_ui_bundle": ("swagger-ui-bundle", _SERVE),
     "matplotlib": ("matplotlib", 'pip install "embedrec[plot]"'),

@@ -8,7 +8,6 @@ pool, and turns library errors into JSON through the app's exception handlers (u
 
 # No `from __future__ import annotations` here: FastAPI reads the parameter annotations at
 # runtime, and the limits in them (max_k) are local to `build_query_router`.
-import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -18,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from embedrec.core.errors import ConfigError
 from embedrec.indexes.word_index import ScoredWord, WordIndex
-from embedrec.serving.batch_items import words_item_by_item
+from embedrec.serving.batch_items import Neighbors, search_word, words_item_by_item
 from embedrec.serving.coalescer import Coalescer
 from embedrec.serving.errors import PayloadTooLargeError
 from embedrec.serving.metrics import ServiceMetrics
@@ -32,6 +31,7 @@ from embedrec.serving.routes.api_models import (
     NeighborsBatchRequest,
     VectorAnswer,
 )
+from embedrec.serving.routes.hot_path import neighbors_body
 from embedrec.serving.state import IndexSnapshot, ServiceState
 
 MAX_WORD_LENGTH = 256
@@ -59,7 +59,8 @@ def build_query_router(
 
     # The hot route: answered with prebuilt JSON bytes (the same body FastAPI would make
     # from NeighborsAnswer, which stays the documented schema) instead of validating and
-    # serialising the answer through the response model on every request.
+    # serialising the answer through the response model on every request. Most requests
+    # of this route are answered before FastAPI by embedrec.serving.routes.hot_path.
     @router.get(
         "/neighbors",
         response_model=None,
@@ -75,15 +76,7 @@ def build_query_router(
         snapshot = state.current(index)
         found = await search(snapshot, word, k)
         counted(snapshot.name).inc()
-        return _json(
-            {
-                "word": word,
-                "k": k,
-                "metric": snapshot.index.metric,
-                "index": snapshot.name,
-                "neighbors": _scored(found),
-            }
-        )
+        return _PrebuiltJSON(neighbors_body(word, k, snapshot, found))
 
     @router.post("/neighbors", response_model=NeighborsBatchAnswer)
     async def neighbors_batch(request: NeighborsBatchRequest) -> dict[str, Any]:
@@ -154,7 +147,7 @@ def _add_vector_routes(router: APIRouter, state: ServiceState, metrics: ServiceM
         return {**answer, "index": snapshot.name}
 
 
-SingleSearch = Callable[[IndexSnapshot, str, int], Awaitable[list[ScoredWord]]]
+SingleSearch = Callable[[IndexSnapshot, str, int], Awaitable[Neighbors]]
 
 
 def make_coalescer(state: ServiceState) -> Coalescer | None:
@@ -171,21 +164,14 @@ def single_search(state: ServiceState, coalescer: Coalescer | None) -> SingleSea
     if coalescer is not None:
         return coalescer.neighbors
 
-    async def alone(snapshot: IndexSnapshot, word: str, k: int) -> list[ScoredWord]:
-        return await state.run(snapshot.index.neighbors, word, k)
+    async def alone(snapshot: IndexSnapshot, word: str, k: int) -> Neighbors:
+        return await state.run(search_word, snapshot.index, word, k)
 
     return alone
 
 
 class _PrebuiltJSON(Response):
     media_type = "application/json"
-
-
-def _json(body: dict[str, Any]) -> Response:
-    """``body`` as FastAPI's JSONResponse encodes it, without a second pass over it."""
-    return _PrebuiltJSON(
-        json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-    )
 
 
 def _scored(items: list[ScoredWord]) -> list[dict[str, Any]]:

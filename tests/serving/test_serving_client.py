@@ -100,11 +100,11 @@ def test_unreachable_and_slow_services(start_server, planted):
         assert error.value.http_status == 0
     server = start_server(planted.index_a)
 
-    # A search that takes longer than the client waits (single GETs are searched in
-    # coalesced batches, so slow that path).
+    # A search that takes longer than the client waits (the service's searches, single or
+    # coalesced, all go through WordIndex.search, so slow that).
     state = server.app.state.embedrec
     index = state.current().index
-    original = index.neighbors_batch
+    original = index.search
 
     def slow(*args, **kwargs):
         import time
@@ -112,12 +112,12 @@ def test_unreachable_and_slow_services(start_server, planted):
         time.sleep(1.0)
         return original(*args, **kwargs)
 
-    index.neighbors_batch = slow
+    index.search = slow
     try:
         with Client(server.url, timeout=0.2) as client, pytest.raises(ServiceTimeoutError):
             client.neighbors("capital1")
     finally:
-        index.neighbors_batch = original
+        index.search = original
     with pytest.raises(ConfigError, match="url"):
         Client("localhost:8000")
 

@@ -59,6 +59,11 @@ def test_concurrent_http_queries_get_lone_answers(planted, start_server):
     assert coalescer.batches < coalescer.queries  # some requests did share a search
 
 
+def _items(found):
+    """The library's answers as the service's answer items."""
+    return [{"token": item.token, "score": item.score} for item in found]
+
+
 def _state(planted, **settings):
     config = ServeConfig(index=str(planted.index_a), **settings)
     return ServiceState(config, open_snapshot(planted.index_a, 0, "a"))
@@ -88,18 +93,18 @@ def test_a_batch_never_mixes_snapshots(planted):
         (new.index, old.index.tokens[3:6]),
     ]
     for word, answer in zip(old.index.tokens[:3], answers[:3], strict=True):
-        assert answer == old.index.neighbors(word, 3)
+        assert answer == _items(old.index.neighbors(word, 3))
     for word, answer in zip(old.index.tokens[3:6], answers[3:], strict=True):
-        assert answer == new.index.neighbors(word, 3)
+        assert answer == _items(new.index.neighbors(word, 3))
 
 
 def test_unknown_words_and_bad_k_fail_alone(planted):
     index = load_index(planted.index_a)
     words = [index.tokens[0], "qqzzxx", index.tokens[1]]
     outcomes = search_words(index, words, 2)
-    assert outcomes[0] == index.neighbors(words[0], 2)
+    assert outcomes[0] == _items(index.neighbors(words[0], 2))
     assert isinstance(outcomes[1], UnknownWordError)
-    assert outcomes[2] == index.neighbors(words[2], 2)
+    assert outcomes[2] == _items(index.neighbors(words[2], 2))
     too_many = search_words(index, [index.tokens[0], "qqzzxx"], len(index))
     assert isinstance(too_many[0], ConfigError) and isinstance(too_many[1], UnknownWordError)
 
@@ -116,7 +121,7 @@ def test_full_batch_searches_at_once(planted):
 
     coalescer, words, answers = asyncio.run(main())
     assert coalescer.batches == 2
-    assert answers == [snapshot.index.neighbors(w, 2) for w in words]
+    assert answers == [_items(snapshot.index.neighbors(w, 2)) for w in words]
 
 
 @pytest.mark.parametrize("window", [0.0, 0.002, -1.0])

@@ -39,8 +39,13 @@ SETTINGS: dict[str, str] = {
     "batch_512": "--dim 32 --batch-size 512",
     "dim64_dense_lr_0.001": "--dim 64 --dense-lr 0.001",
     "dim64_log_loss_stop": "--dim 64 --early-stop-metric log_loss",
+    "dim64_mlp_256_128": "--dim 64 --mlp 256,128",
+    "dim64_retrieval_0.1": "--dim 64 --retrieval-weight 0.1",
 }
-SWEEP = "dim32,dim16,dim64,dim128,table_lr_0.15,batch_512,dim64_dense_lr_0.001,dim64_log_loss_stop"
+SWEEP = (
+    "dim32,dim16,dim64,dim128,table_lr_0.15,batch_512,dim64_dense_lr_0.001,dim64_log_loss_stop,"
+    "dim64_mlp_256_128,dim64_retrieval_0.1"
+)
 
 
 def main(argv: list[str] | None = None) -> None:

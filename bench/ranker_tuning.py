@@ -1,6 +1,6 @@
 """Which training defaults close the ranker's gap to the oracle: measured on the tuning worlds.
 
-    .venv/bin/python bench/ranker_tuning.py --settings sweep          # ~35 min, the docs' table
+    .venv/bin/python bench/ranker_tuning.py --settings sweep          # ~40 min, the docs' table
     .venv/bin/python bench/ranker_tuning.py --settings dim32,dim64
     .venv/bin/python bench/ranker_tuning.py --settings default --models cascade
     .venv/bin/python bench/ranker_tuning.py --setting 'mine=--batch-size 512 --dim 48'

@@ -52,7 +52,7 @@ Examples:
 @click.option(
     "--out", required=True, type=click.Path(path_type=Path), help="Model directory to write."
 )
-@click.option("--dim", default=32, show_default=True, help="Width of every embedding table.")
+@click.option("--dim", default=64, show_default=True, help="Width of every embedding table.")
 @click.option("--mlp", default="128,64", show_default=True, help="Top MLP hidden widths.")
 @click.option(
     "--dense-mlp",

@@ -83,7 +83,7 @@ class RankerConfig:
             checkpoint is always written).
     """
 
-    dim: int = 32
+    dim: int = 64
     mlp: tuple[int, ...] = (128, 64)
     dense_mlp: tuple[int, ...] = (64,)
     epochs: int = 8

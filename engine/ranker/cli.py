@@ -21,6 +21,9 @@ from embedrec.engine.ranker.config import (
 )
 from embedrec.engine.runtime.launch import train_or_launch, training_options
 
+# Option defaults come from the config, so a default is changed in one place.
+_DEFAULTS = RankerConfig()
+
 TRAIN_EPILOG = """\b
 Examples:
   embedrec train ranker data/clicks --out models/ranker
@@ -52,7 +55,9 @@ Examples:
 @click.option(
     "--out", required=True, type=click.Path(path_type=Path), help="Model directory to write."
 )
-@click.option("--dim", default=64, show_default=True, help="Width of every embedding table.")
+@click.option(
+    "--dim", default=_DEFAULTS.dim, show_default=True, help="Width of every embedding table."
+)
 @click.option("--mlp", default="128,64", show_default=True, help="Top MLP hidden widths.")
 @click.option(
     "--dense-mlp",
@@ -62,13 +67,13 @@ Examples:
 )
 @click.option(
     "--epochs",
-    default=8,
+    default=_DEFAULTS.epochs,
     show_default=True,
     help="Most epochs to train (early stopping may end sooner; the best epoch is kept).",
 )
 @click.option(
     "--patience",
-    default=2,
+    default=_DEFAULTS.patience,
     show_default=True,
     help="Stop after this many epochs without a better validation metric (0: never stop "
     "early; the best epoch is still the one exported).",
@@ -76,54 +81,70 @@ Examples:
 @click.option(
     "--early-stop-metric",
     type=click.Choice(EARLY_STOP_METRICS),
-    default="auc",
+    default=_DEFAULTS.early_stop_metric,
     show_default=True,
     help="Validation figure that picks the best epoch.",
 )
-@click.option("--dropout", default=0.0, show_default=True, help="Dropout on the top MLP's input.")
 @click.option(
-    "--weight-decay", default=0.0, show_default=True, help="AdamW weight decay (dense part)."
+    "--dropout",
+    default=_DEFAULTS.dropout,
+    show_default=True,
+    help="Dropout on the top MLP's input.",
+)
+@click.option(
+    "--weight-decay",
+    default=_DEFAULTS.weight_decay,
+    show_default=True,
+    help="AdamW weight decay (dense part).",
 )
 @click.option(
     "--table-weight-decay",
-    default=0.0,
+    default=_DEFAULTS.table_weight_decay,
     show_default=True,
     help="L2 on embedding rows (fused row-wise Adagrad).",
 )
-@click.option("--batch-size", default=2048, show_default=True, help="Examples per step and rank.")
+@click.option(
+    "--batch-size",
+    default=_DEFAULTS.batch_size,
+    show_default=True,
+    help="Examples per step and rank.",
+)
 @click.option(
     "--table-optimizer",
     type=click.Choice(TABLE_OPTIMIZERS),
-    default="rowwise_adagrad",
+    default=_DEFAULTS.table_optimizer,
     show_default=True,
     help="Optimizer fused into the tables' backward.",
 )
-@click.option("--table-lr", default=0.05, show_default=True)
+@click.option("--table-lr", default=_DEFAULTS.table_lr, show_default=True)
 @click.option(
-    "--dense-optimizer", type=click.Choice(DENSE_OPTIMIZERS), default="adam", show_default=True
+    "--dense-optimizer",
+    type=click.Choice(DENSE_OPTIMIZERS),
+    default=_DEFAULTS.dense_optimizer,
+    show_default=True,
 )
-@click.option("--dense-lr", default=0.002, show_default=True)
+@click.option("--dense-lr", default=_DEFAULTS.dense_lr, show_default=True)
 @click.option(
     "--oov-rate",
-    default=0.01,
+    default=_DEFAULTS.oov_rate,
     show_default=True,
     help="Share of ids dropped to <unk> in training, so unseen values score sensibly.",
 )
 @click.option(
     "--retrieval-weight",
-    default=0.25,
+    default=_DEFAULTS.retrieval_weight,
     show_default=True,
     help="Weight of the in-batch softmax that trains q·v for retrieval (0: off).",
 )
 @click.option(
     "--position",
     type=click.Choice(POSITION_MODES),
-    default="auto",
+    default=_DEFAULTS.position,
     show_default=True,
     help="Learn P(examined | position) to absorb position bias (auto: when unclicked "
     "rows have positions).",
 )
-@click.option("--max-position", default=20, show_default=True)
+@click.option("--max-position", default=_DEFAULTS.max_position, show_default=True)
 @click.option(
     "--validate/--no-validate",
     default=True,

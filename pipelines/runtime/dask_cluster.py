@@ -17,6 +17,7 @@ levels the application had set (the CLI: errors only, unless -vv).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -63,51 +64,95 @@ def dask_client(config: ClusterConfig) -> Iterator[object]:
     With ``config.scheduler`` the job waits up to ``worker_timeout_s`` for a worker and
     raises `PipelineError` when the scheduler cannot be reached or has no worker. The
     dashboard address is logged (and printed by the CLI) so the job can be watched.
+    The client, and the LocalCluster after it, run on an event loop of the job's own
+    (`_event_loop`), stopped only once their closing has settled.
     """
     import_distributed()
     from distributed import Client, LocalCluster
 
-    if config.scheduler is not None:
-        try:
-            client = Client(config.scheduler, timeout=config.connect_timeout_s)
-        except (OSError, TimeoutError) as exc:
-            raise PipelineError(
-                f"cannot reach the Dask scheduler at {config.scheduler} ({exc}); "
-                "start one with `dask scheduler` or leave out --scheduler"
-            ) from None
-        try:
-            _wait_for_a_worker(client, config)
-            _set_up_workers(client)
-            log.info(
-                "connected to Dask scheduler %s (%d worker(s)); dashboard %s",
-                config.scheduler,
-                len(client.scheduler_info().get("workers", {})),
-                client.dashboard_link,
-            )
-            with _worker_deaths_as_errors():
-                yield client
-        finally:
-            client.close()
-        return
+    with _event_loop() as loop:
+        if config.scheduler is not None:
+            try:
+                client = Client(config.scheduler, timeout=config.connect_timeout_s, loop=loop)
+            except (OSError, TimeoutError) as exc:
+                raise PipelineError(
+                    f"cannot reach the Dask scheduler at {config.scheduler} ({exc}); "
+                    "start one with `dask scheduler` or leave out --scheduler"
+                ) from None
+            try:
+                _wait_for_a_worker(client, config)
+                _set_up_workers(client)
+                log.info(
+                    "connected to Dask scheduler %s (%d worker(s)); dashboard %s",
+                    config.scheduler,
+                    len(client.scheduler_info().get("workers", {})),
+                    client.dashboard_link,
+                )
+                with _worker_deaths_as_errors():
+                    yield client
+            finally:
+                client.close()
+            return
 
-    workers = config.workers or max(1, os.cpu_count() or 1)
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=config.threads_per_worker,
-        processes=config.processes,
-        memory_limit=config.memory_limit,
-        dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    )
-    client = Client(cluster)
-    _set_up_workers(client)
-    log.info("started a LocalCluster of %d worker(s); dashboard %s", workers, client.dashboard_link)
+        workers = config.workers or max(1, os.cpu_count() or 1)
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=config.threads_per_worker,
+            processes=config.processes,
+            memory_limit=config.memory_limit,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+            loop=loop,
+        )
+        try:
+            client = Client(cluster)  # on the cluster's loop, ours
+            try:
+                _set_up_workers(client)
+                log.info(
+                    "started a LocalCluster of %d worker(s); dashboard %s",
+                    workers,
+                    client.dashboard_link,
+                )
+                with _worker_deaths_as_errors():
+                    yield client
+            finally:
+                client.close()  # first: it tells the scheduler, which the cluster then stops
+        finally:
+            cluster.close()
+
+
+# How long the job's event loop keeps running after the client and cluster closed: longer
+# than the longest batching interval of distributed's streams (BatchedSend: 10 ms, the
+# client's), so that every deadline they left scheduled has fired and been handled.
+_LOOP_SETTLE_S = 0.05
+
+
+@contextlib.contextmanager
+def _event_loop() -> Iterator[Any]:
+    """An event loop thread for the job's Client and LocalCluster, stopped after they close.
+
+    Left to themselves, the last of them to close stops the loop they share right after its
+    own close. But distributed's streams (``BatchedSend``) batch messages: after each send
+    one waits until a deadline up to 10 ms later, with a timer that fails a future with
+    ``TimeoutError`` when due, and the client's stream, whose far side the scheduler closes,
+    is never told to stop. The loop shutdown (``asyncio.Runner``) does not cancel these
+    (they are tornado coroutines, not tasks): when the timer comes due in the loop's last
+    turn, its future is dropped unread and asyncio logs "Future exception was never
+    retrieved ... TimeoutError" on stderr, seen on a loaded machine. Here the loop is
+    ours: Client and LocalCluster only borrow it, and it runs ``_LOOP_SETTLE_S`` more
+    before it is stopped, by which time every such timer has fired and been handled.
+    """
+    from distributed.utils import LoopRunner
+
+    runner = LoopRunner()
+    runner.start()
     try:
-        with _worker_deaths_as_errors():
-            yield client
+        yield runner.loop
     finally:
-        client.close()
-        cluster.close()
+        try:
+            runner.run_sync(asyncio.sleep, _LOOP_SETTLE_S)
+        finally:
+            runner.stop()
 
 
 @contextlib.contextmanager

@@ -133,6 +133,13 @@ Examples:
     "row's steps.",
 )
 @click.option(
+    "--doc-table-eps",
+    type=float,
+    default=_DEFAULTS.doc_table_eps or 0.0,
+    show_default=True,
+    help="Adagrad's eps on the doc table (0: --table-eps).",
+)
+@click.option(
     "--dense-optimizer",
     type=click.Choice(DENSE_OPTIMIZERS),
     default=_DEFAULTS.dense_optimizer,
@@ -205,12 +212,14 @@ def train_ranker_command(
     max_restarts: int,
     patience: int,
     ema_decay: float,
+    doc_table_eps: float,
     **settings: Any,
 ) -> None:
     """Train a click ranker (TorchRec tables + DLRM interaction) on a click dataset."""
     config = RankerConfig(
         patience=patience or None,
         ema_decay=ema_decay or None,
+        doc_table_eps=doc_table_eps or None,
         mlp=parse_widths("mlp", mlp),
         dense_mlp=parse_widths("dense_mlp", dense_mlp),
         warm_start=None if warm_start is None else str(warm_start),

@@ -55,13 +55,13 @@ class RankerConfig:
         epochs: passes over the train split (``--resume`` may raise it to train further).
         batch_size: examples per step and rank (N ranks take N batches per step).
         table_optimizer, table_lr: optimizer fused into the tables' backward.
-        table_eps: epsilon of the (row-wise) Adagrad denominator, lr · g / (sqrt(G) + eps).
+        table_eps: epsilon of the tables' (row-wise) Adagrad, lr · g / (sqrt(G) + eps).
+        doc_table_eps: the doc table's eps instead of ``table_eps`` (None: the same).
             Adagrad's first steps on a row are about ``lr`` whatever the gradient, so a doc
-            or word seen a handful of times jumps as far as a frequent one; an eps above the
-            accumulated gradient norm of such rows (1e-3 here; a frequent doc's sqrt(G)
-            reaches ~1e-2) makes their steps proportional to the gradient instead, which
-            keeps rarely seen rows from overfitting their few clicks (docs/ranker.md).
-        dense_optimizer, dense_lr: optimizer of the MLPs and the position term.
+            seen a handful of times jumps as far as a frequent one; an eps above such rows'
+            accumulated gradient norm (3e-3; a frequent doc's sqrt(G) reaches ~1e-2) makes
+            their steps proportional to the gradient and keeps them from overfitting their
+            few clicks — better AUC, but lower recall of the doc vectors (docs/ranker.md).
         ema_decay: validate, early-stop on and export an exponential moving average of
             the weights with this decay per step instead of the live weights
             (`embedrec.engine.ranker.averaging`); None: the live weights.
@@ -100,8 +100,9 @@ class RankerConfig:
     batch_size: int = 2048
     table_optimizer: str = "rowwise_adagrad"
     table_lr: float = 0.05
-    table_eps: float = 3e-3
-    ema_decay: float | None = 0.99
+    table_eps: float = 1e-8
+    doc_table_eps: float | None = None
+    ema_decay: float | None = None
     dense_optimizer: str = "adam"
     dense_lr: float = 0.002
     oov_rate: float = 0.01
@@ -149,6 +150,8 @@ class RankerConfig:
             if not 0.0 < value <= 10.0:
                 raise ConfigError(key, value, "a number in (0, 10], e.g. 0.05")
         _in_range("table_eps", self.table_eps, 1e-12, 1.0)
+        if self.doc_table_eps is not None:
+            _in_range("doc_table_eps", self.doc_table_eps, 1e-12, 1.0)
         if self.ema_decay is not None:
             _in_range("ema_decay", self.ema_decay, 0.0, 0.9999)
             if self.ema_decay == 0:

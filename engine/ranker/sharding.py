@@ -26,7 +26,7 @@ import torch
 from embedrec.engine.errors import EngineError
 from embedrec.engine.ranker.averaging import WeightAverage
 from embedrec.engine.ranker.config import RankerConfig
-from embedrec.engine.ranker.features import FeatureSpec
+from embedrec.engine.ranker.features import DOC, FeatureSpec
 from embedrec.engine.ranker.model import RankerModel
 from embedrec.engine.runtime.distributed import DistContext, plan_summary, shard_module
 
@@ -115,7 +115,11 @@ class ShardedRanker:
             dropout=config.dropout,
         )
         optimizer, settings = _fused_optimizer(config)
-        apply_optimizer_in_backward(optimizer, model.sparse.parameters(), settings)
+        for name, bag in model.sparse.embedding_bags.items():
+            table_settings = settings
+            if name == DOC and config.doc_table_eps is not None and "eps" in settings:
+                table_settings = {**settings, "eps": config.doc_table_eps}
+            apply_optimizer_in_backward(optimizer, bag.parameters(), table_settings)
         dmp, plan = shard_module(
             model,
             ctx,

@@ -109,19 +109,25 @@ def test_table_weight_decay_shrinks_the_embedding_rows(world, tmp_path):
 
 def test_table_eps_damps_the_steps_of_the_embedding_rows(world, tmp_path):
     """Row-wise Adagrad steps lr · g / (sqrt(G) + eps): with eps far above sqrt(G) the rows
-    move much less than with a tiny eps (the start is the same: same seed)."""
-    key = "sparse.embedding_bags.doc.weight"
+    move much less than with a tiny eps (the start is the same: same seed), and
+    ``doc_table_eps`` does that to the doc table alone."""
     runs = {}
     for name, settings in (
         ("start", {"table_lr": 1e-7}),
         ("tiny_eps", {"table_eps": 1e-8}),
         ("large_eps", {"table_eps": 1.0}),
+        ("large_doc_eps", {"table_eps": 1e-8, "doc_table_eps": 1.0}),
     ):
         train_tiny(world.old, tmp_path / name, epochs=1, validate=False, ema_decay=None, **settings)
-        runs[name] = load_model_state(tmp_path / name)[key]
-    tiny = (runs["tiny_eps"] - runs["start"]).norm()
-    large = (runs["large_eps"] - runs["start"]).norm()
-    assert large < 0.1 * tiny, (tiny, large)
+        runs[name] = load_model_state(tmp_path / name)
+
+    def moved(name: str, table: str) -> float:
+        key = f"sparse.embedding_bags.{table}.weight"
+        return float((runs[name][key] - runs["start"][key]).norm())
+
+    assert moved("large_eps", "doc") < 0.1 * moved("tiny_eps", "doc")
+    assert moved("large_doc_eps", "doc") < 0.1 * moved("tiny_eps", "doc")
+    assert moved("large_doc_eps", "query_token") > 0.5 * moved("tiny_eps", "query_token")
 
 
 def test_the_exported_weights_are_the_moving_average(world, tmp_path):

@@ -61,6 +61,12 @@ SETTINGS: dict[str, str] = {
     "eps_3e-3_ema_0.99_retrieval_1": "--table-eps 3e-3 --ema-decay 0.99 --retrieval-weight 1",
     "eps_3e-3_ema_0.99_retrieval_3": "--table-eps 3e-3 --ema-decay 0.99 --retrieval-weight 3",
     "doc_eps_3e-3_ema_0.99": "--table-eps 1e-8 --doc-table-eps 3e-3 --ema-decay 0.99",
+    "doc_eps_3e-3_ema_0.99_retrieval_0.5": (
+        "--table-eps 1e-8 --doc-table-eps 3e-3 --ema-decay 0.99 --retrieval-weight 0.5"
+    ),
+    "doc_eps_3e-3_ema_0.99_retrieval_1": (
+        "--table-eps 1e-8 --doc-table-eps 3e-3 --ema-decay 0.99 --retrieval-weight 1"
+    ),
 }
 SWEEP = (
     "dim32,dim16,dim64,dim128,table_lr_0.15,batch_512,dim64_dense_lr_0.001,dim64_log_loss_stop,"
@@ -69,7 +75,8 @@ SWEEP = (
 SWEEP2 = (
     "eps_1e-8,table_l2_1e-3,mlp_none,mlp_32,ema_0.99,eps_3e-5,eps_1e-4,eps_3e-4,eps_1e-3,"
     "eps_3e-3,eps_1e-2,eps_3e-3_table_lr_0.1,eps_1e-2_table_lr_0.2,eps_3e-3_ema_0.99,"
-    "eps_3e-3_ema_0.99_retrieval_1,eps_3e-3_ema_0.99_retrieval_3,doc_eps_3e-3_ema_0.99"
+    "eps_3e-3_ema_0.99_retrieval_1,eps_3e-3_ema_0.99_retrieval_3,doc_eps_3e-3_ema_0.99,"
+    "doc_eps_3e-3_ema_0.99_retrieval_0.5,doc_eps_3e-3_ema_0.99_retrieval_1"
 )
 
 

@@ -55,7 +55,8 @@ class RankerConfig:
         epochs: passes over the train split (``--resume`` may raise it to train further).
         batch_size: examples per step and rank (N ranks take N batches per step).
         table_optimizer, table_lr: optimizer fused into the tables' backward.
-        table_eps: epsilon of the tables' (row-wise) Adagrad, lr · g / (sqrt(G) + eps).
+        table_eps: epsilon of the tables' (row-wise) Adagrad, lr · g / (sqrt(G) + eps); the
+            Adam and SGD table optimizers do not use it.
         doc_table_eps: the doc table's eps instead of ``table_eps`` (None: the same).
             Adagrad's first steps on a row are about ``lr`` whatever the gradient, so a doc
             seen a handful of times jumps as far as a frequent one; an eps above such rows'

@@ -18,10 +18,11 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
+from torch import nn
 
 from embedrec.engine.errors import EngineError
 from embedrec.engine.ranker.averaging import WeightAverage
@@ -115,7 +116,8 @@ class ShardedRanker:
             dropout=config.dropout,
         )
         optimizer, settings = _fused_optimizer(config)
-        for name, bag in model.sparse.embedding_bags.items():
+        bags = cast(nn.ModuleDict, model.sparse.embedding_bags)
+        for name, bag in bags.items():
             table_settings = settings
             if name == DOC and config.doc_table_eps is not None and "eps" in settings:
                 table_settings = {**settings, "eps": config.doc_table_eps}

@@ -1,6 +1,7 @@
 """Which training defaults close the ranker's gap to the oracle: measured on the tuning worlds.
 
     .venv/bin/python bench/ranker_tuning.py --settings sweep          # ~40 min, the docs' table
+    .venv/bin/python bench/ranker_tuning.py --settings sweep2 --recall  # ~60 min, the second one
     .venv/bin/python bench/ranker_tuning.py --settings dim32,dim64
     .venv/bin/python bench/ranker_tuning.py --settings default --models cascade
     .venv/bin/python bench/ranker_tuning.py --setting 'mine=--batch-size 512 --dim 48'
@@ -41,10 +42,41 @@ SETTINGS: dict[str, str] = {
     "dim64_log_loss_stop": "--dim 64 --early-stop-metric log_loss",
     "dim64_mlp_256_128": "--dim 64 --mlp 256,128",
     "dim64_retrieval_0.1": "--dim 64 --retrieval-weight 0.1",
+    # The second sweep (issue 13, point 4), from `--dim 64` with the table eps and the weight
+    # average off (the defaults before it): what `bench/ranker_errors.py` pointed at.
+    "eps_1e-8": "--table-eps 1e-8 --ema-decay 0",
+    "table_l2_1e-3": "--table-eps 1e-8 --ema-decay 0 --table-weight-decay 1e-3",
+    "mlp_none": "--table-eps 1e-8 --ema-decay 0 --mlp ''",
+    "mlp_32": "--table-eps 1e-8 --ema-decay 0 --mlp 32",
+    "ema_0.99": "--table-eps 1e-8 --ema-decay 0.99",
+    "eps_3e-5": "--table-eps 3e-5 --ema-decay 0",
+    "eps_1e-4": "--table-eps 1e-4 --ema-decay 0",
+    "eps_3e-4": "--table-eps 3e-4 --ema-decay 0",
+    "eps_1e-3": "--table-eps 1e-3 --ema-decay 0",
+    "eps_3e-3": "--table-eps 3e-3 --ema-decay 0",
+    "eps_1e-2": "--table-eps 1e-2 --ema-decay 0",
+    "eps_3e-3_table_lr_0.1": "--table-eps 3e-3 --table-lr 0.1 --ema-decay 0",
+    "eps_1e-2_table_lr_0.2": "--table-eps 1e-2 --table-lr 0.2 --ema-decay 0",
+    "eps_3e-3_ema_0.99": "--table-eps 3e-3 --ema-decay 0.99",
+    "eps_3e-3_ema_0.99_retrieval_1": "--table-eps 3e-3 --ema-decay 0.99 --retrieval-weight 1",
+    "eps_3e-3_ema_0.99_retrieval_3": "--table-eps 3e-3 --ema-decay 0.99 --retrieval-weight 3",
+    "doc_eps_3e-3_ema_0.99": "--table-eps 1e-8 --doc-table-eps 3e-3 --ema-decay 0.99",
+    "doc_eps_3e-3_ema_0.99_retrieval_0.5": (
+        "--table-eps 1e-8 --doc-table-eps 3e-3 --ema-decay 0.99 --retrieval-weight 0.5"
+    ),
+    "doc_eps_3e-3_ema_0.99_retrieval_1": (
+        "--table-eps 1e-8 --doc-table-eps 3e-3 --ema-decay 0.99 --retrieval-weight 1"
+    ),
 }
 SWEEP = (
     "dim32,dim16,dim64,dim128,table_lr_0.15,batch_512,dim64_dense_lr_0.001,dim64_log_loss_stop,"
     "dim64_mlp_256_128,dim64_retrieval_0.1"
+)
+SWEEP2 = (
+    "eps_1e-8,table_l2_1e-3,mlp_none,mlp_32,ema_0.99,eps_3e-5,eps_1e-4,eps_3e-4,eps_1e-3,"
+    "eps_3e-3,eps_1e-2,eps_3e-3_table_lr_0.1,eps_1e-2_table_lr_0.2,eps_3e-3_ema_0.99,"
+    "eps_3e-3_ema_0.99_retrieval_1,eps_3e-3_ema_0.99_retrieval_3,doc_eps_3e-3_ema_0.99,"
+    "doc_eps_3e-3_ema_0.99_retrieval_0.5,doc_eps_3e-3_ema_0.99_retrieval_1"
 )
 
 
@@ -60,9 +92,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train", type=int, default=50000, help="Train impressions.")
     parser.add_argument("--test", type=int, default=20000, help="Test-file impressions.")
     parser.add_argument("--json", help="Append the rows to this JSON-lines file.")
+    parser.add_argument(
+        "--recall",
+        action="store_true",
+        help="Also recall@100 of the validation clicks by ANN over the exported doc vectors.",
+    )
     args = parser.parse_args(argv)
     names = args.settings if args.settings is not None else ("" if args.setting else "default")
-    names = SWEEP if names == "sweep" else names
+    names = {"sweep": SWEEP, "sweep2": SWEEP2}.get(names, names)
     chosen = {name: SETTINGS[name] for name in names.split(",") if name}
     for item in args.setting:
         name, _, options = item.partition("=")
@@ -89,6 +126,11 @@ def _run(
     truth = test_truth(world)
     scores = ranker_test_scores(world, out, truth)
     stop = trained["early_stop"]
+    recall = None
+    if args.recall:
+        from ranker_quality import RECALL_K, _retrieval
+
+        recall = _retrieval(out, world.train_data, 2000)[f"recall@{RECALL_K}_ann"]
     return {
         "world": world.name,
         "setting": name,
@@ -99,6 +141,7 @@ def _run(
         "kept_epoch": stop["kept_epoch"],
         "epochs_run": stop["epochs_run"],
         "train_seconds": trained["seconds"],
+        "recall@100": recall,
     }
 
 

@@ -86,6 +86,14 @@ Examples:
     help="Validation figure that picks the best epoch.",
 )
 @click.option(
+    "--ema-decay",
+    type=float,
+    default=_DEFAULTS.ema_decay or 0.0,
+    show_default=True,
+    help="Validate, early-stop on and export a moving average of the weights with this "
+    "decay per step (0: the live weights).",
+)
+@click.option(
     "--dropout",
     default=_DEFAULTS.dropout,
     show_default=True,
@@ -117,6 +125,20 @@ Examples:
     help="Optimizer fused into the tables' backward.",
 )
 @click.option("--table-lr", default=_DEFAULTS.table_lr, show_default=True)
+@click.option(
+    "--table-eps",
+    default=_DEFAULTS.table_eps,
+    show_default=True,
+    help="Adagrad's eps on the tables: above a rare row's gradient norm, it damps that "
+    "row's steps.",
+)
+@click.option(
+    "--doc-table-eps",
+    type=float,
+    default=_DEFAULTS.doc_table_eps or 0.0,
+    show_default=True,
+    help="Adagrad's eps on the doc table (0: --table-eps).",
+)
 @click.option(
     "--dense-optimizer",
     type=click.Choice(DENSE_OPTIMIZERS),
@@ -189,11 +211,15 @@ def train_ranker_command(
     nproc: int,
     max_restarts: int,
     patience: int,
+    ema_decay: float,
+    doc_table_eps: float,
     **settings: Any,
 ) -> None:
     """Train a click ranker (TorchRec tables + DLRM interaction) on a click dataset."""
     config = RankerConfig(
         patience=patience or None,
+        ema_decay=ema_decay or None,
+        doc_table_eps=doc_table_eps or None,
         mlp=parse_widths("mlp", mlp),
         dense_mlp=parse_widths("dense_mlp", dense_mlp),
         warm_start=None if warm_start is None else str(warm_start),

@@ -15,15 +15,19 @@ updates. One `CombinedOptimizer` holds both, so its state dict — the checkpoin
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
+from torch import nn
 
 from embedrec.engine.errors import EngineError
+from embedrec.engine.ranker.averaging import WeightAverage
 from embedrec.engine.ranker.config import RankerConfig
-from embedrec.engine.ranker.features import FeatureSpec
+from embedrec.engine.ranker.features import DOC, FeatureSpec
 from embedrec.engine.ranker.model import RankerModel
 from embedrec.engine.runtime.distributed import DistContext, plan_summary, shard_module
 
@@ -37,7 +41,7 @@ def _fused_optimizer(config: RankerConfig) -> tuple[type, dict[str, Any]]:
 
     lr = config.table_lr
     if config.table_optimizer == "rowwise_adagrad":
-        settings: dict[str, Any] = {"lr": lr, "eps": 1e-8}
+        settings: dict[str, Any] = {"lr": lr, "eps": config.table_eps}
         if config.table_weight_decay > 0:
             from fbgemm_gpu.tbe.config.optimizer_config import WeightDecayMode
 
@@ -46,7 +50,7 @@ def _fused_optimizer(config: RankerConfig) -> tuple[type, dict[str, Any]]:
             settings["weight_decay_mode"] = WeightDecayMode.L2
         return RowWiseAdagrad, settings
     if config.table_optimizer == "adagrad":
-        return torch.optim.Adagrad, {"lr": lr, "eps": 1e-8}
+        return torch.optim.Adagrad, {"lr": lr, "eps": config.table_eps}
     if config.table_optimizer == "adam":
         return torch.optim.Adam, {"lr": lr}
     return torch.optim.SGD, {"lr": lr}
@@ -81,6 +85,7 @@ class ShardedRanker:
     plan: dict[str, dict[str, Any]]
     spec: FeatureSpec
     ctx: DistContext
+    average: WeightAverage | None = None  # the weights validation and the export use
 
     @classmethod
     def build(
@@ -111,7 +116,12 @@ class ShardedRanker:
             dropout=config.dropout,
         )
         optimizer, settings = _fused_optimizer(config)
-        apply_optimizer_in_backward(optimizer, model.sparse.parameters(), settings)
+        bags = cast(nn.ModuleDict, model.sparse.embedding_bags)
+        for name, bag in bags.items():
+            table_settings = settings
+            if name == DOC and config.doc_table_eps is not None and "eps" in settings:
+                table_settings = {**settings, "eps": config.doc_table_eps}
+            apply_optimizer_in_backward(optimizer, bag.parameters(), table_settings)
         dmp, plan = shard_module(
             model,
             ctx,
@@ -124,6 +134,9 @@ class ShardedRanker:
         )
         combined = CombinedOptimizer([("fused", dmp.fused_optimizer), ("dense", dense)])
         summary = {key.split(".")[-1]: value for key, value in plan_summary(plan).items()}
+        average = None
+        if config.ema_decay is not None:
+            average = WeightAverage.track(dmp, config.ema_decay)
         return cls(
             dmp=dmp,
             optimizer=combined,
@@ -131,11 +144,26 @@ class ShardedRanker:
             plan=summary,
             spec=spec,
             ctx=ctx,
+            average=average,
         )
 
     def checkpoint_state(self) -> dict[str, Any]:
-        """Model (sharded tables alias the live storage) and both optimizers' state."""
-        return {"model": self.dmp.state_dict(), "optim": self.optimizer.state_dict()}
+        """Model (sharded tables alias the live storage), both optimizers' state and the
+        weight average when there is one."""
+        state = {"model": self.dmp.state_dict(), "optim": self.optimizer.state_dict()}
+        if self.average is not None:
+            state["average"] = self.average.checkpoint_state()
+        return state
+
+    @contextmanager
+    def evaluated(self) -> Iterator[None]:
+        """Inside the block the model holds the weights to judge and export: the average
+        when there is one, else the live weights."""
+        if self.average is None:
+            yield
+        else:
+            with self.average.swapped():
+                yield
 
     def prepare_restore(self) -> None:
         """Create the dense optimizer's lazy state so a checkpoint can be loaded into it.

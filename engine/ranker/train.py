@@ -183,10 +183,11 @@ def train_ranker(
             while run.state["epoch"] < config.epochs and not run.state["early_stop"]["stopped"]:
                 _train_epoch(run)
         elapsed = elapsed_since(run.started)
-        if run.figures is None and data.validation is not None:  # resumed after the last epoch
-            run.figures = validate(sharded, data.validation, spec, config.batch_size, ctx)
         run.save()
-        exported = sharded.export_state()  # collective: every rank takes part
+        with sharded.evaluated():  # the weight average, when there is one
+            if run.figures is None and data.validation is not None:  # resumed after the end
+                run.figures = validate(sharded, data.validation, spec, config.batch_size, ctx)
+            exported = sharded.export_state()  # collective: every rank takes part
         stopped = outcome(run.state["early_stop"], run.rule, validating=data.validation is not None)
         exported, run.figures = _kept_weights(out, run.state, stopped, exported, run.figures)
         run.log.write({"epoch": run.state["epoch"] - 1, "step": run.state["step"], "kept": stopped})
@@ -340,6 +341,8 @@ def _train_epoch(run: _Run) -> None:
         examples, loss_sum = _sum_over_ranks(len(rows), loss_sum, ctx)
         state["round"] += 1
         state["step"] += 1
+        if run.sharded.average is not None:
+            run.sharded.average.update(state["step"])
         state["examples"] += examples
         state["loss_sum"] += loss_sum
         record = {"epoch": epoch, "step": state["step"], "examples": state["examples"]}
@@ -353,9 +356,10 @@ def _train_epoch(run: _Run) -> None:
     )
     state["early_stop"]["epochs_run"] = state["epoch"]
     if run.data.validation is not None:
-        figures = validate(run.sharded, run.data.validation, run.spec, config.batch_size, ctx)
+        with run.sharded.evaluated():  # judge (and keep) the weight average, if any
+            figures = validate(run.sharded, run.data.validation, run.spec, config.batch_size, ctx)
+            verdict = _early_stop_hook(run.sharded, state, run.rule, epoch, figures, run.out)
         run.figures = figures
-        verdict = _early_stop_hook(run.sharded, state, run.rule, epoch, figures, run.out)
         record = {"epoch": epoch, "step": state["step"], "validation": figures}
         run.log.write({**record, "early_stop": verdict})
         run.log.note(f"epoch {epoch + 1}: validation {_format(figures)} ({verdict})")

@@ -28,6 +28,8 @@ def test_defaults_round_trip_through_json_dict():
         ({"dense_optimizer": "sgd"}, "dense_optimizer"),
         ({"table_lr": 0}, "table_lr"),
         ({"dense_lr": 11.0}, "dense_lr"),
+        ({"table_eps": 0}, "table_eps"),
+        ({"table_eps": 2.0}, "table_eps"),
         ({"oov_rate": 0.9}, "oov_rate"),
         ({"position": "always"}, "position"),
         ({"device": "tpu"}, "device"),

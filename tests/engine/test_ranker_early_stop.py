@@ -21,7 +21,14 @@ from embedrec.engine.ranker.files import load_model_state
 from embedrec.engine.skipgram.progress import read_metrics
 
 # Learning rates far too high for 4000 impressions: validation AUC peaks early, then falls.
-OVERFIT = {"table_lr": 0.5, "dense_lr": 0.02, "dim": 32, "mlp": (64,), "epochs": 8}
+OVERFIT = {
+    "table_lr": 0.5,
+    "table_eps": 1e-8,
+    "dense_lr": 0.02,
+    "dim": 32,
+    "mlp": (64,),
+    "epochs": 8,
+}
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +97,47 @@ def test_stopping_survives_an_interrupted_run(world, overfit, tmp_path):
 
 
 def test_table_weight_decay_shrinks_the_embedding_rows(world, tmp_path):
-    plain = train_tiny(world.old, tmp_path / "plain", epochs=1, validate=False)
-    decayed = train_tiny(
-        world.old, tmp_path / "decayed", epochs=1, validate=False, table_weight_decay=0.5
-    )
+    live = {"epochs": 1, "validate": False, "table_eps": 1e-8, "ema_decay": None}
+    plain = train_tiny(world.old, tmp_path / "plain", **live)
+    decayed = train_tiny(world.old, tmp_path / "decayed", table_weight_decay=0.5, **live)
     assert plain.early_stop["stop_reason"] == decayed.early_stop["stop_reason"] == "no_validation"
     key = "sparse.embedding_bags.doc.weight"
     a = load_model_state(tmp_path / "plain")[key].norm()
     b = load_model_state(tmp_path / "decayed")[key].norm()
     assert b < 0.9 * a, (a, b)
+
+
+def test_table_eps_damps_the_steps_of_the_embedding_rows(world, tmp_path):
+    """Row-wise Adagrad steps lr · g / (sqrt(G) + eps): with eps far above sqrt(G) the rows
+    move much less than with a tiny eps (the start is the same: same seed), and
+    ``doc_table_eps`` does that to the doc table alone."""
+    runs = {}
+    for name, settings in (
+        ("start", {"table_lr": 1e-7}),
+        ("tiny_eps", {"table_eps": 1e-8}),
+        ("large_eps", {"table_eps": 1.0}),
+        ("large_doc_eps", {"table_eps": 1e-8, "doc_table_eps": 1.0}),
+    ):
+        train_tiny(world.old, tmp_path / name, epochs=1, validate=False, ema_decay=None, **settings)
+        runs[name] = load_model_state(tmp_path / name)
+
+    def moved(name: str, table: str) -> float:
+        key = f"sparse.embedding_bags.{table}.weight"
+        return float((runs[name][key] - runs["start"][key]).norm())
+
+    assert moved("large_eps", "doc") < 0.1 * moved("tiny_eps", "doc")
+    assert moved("large_doc_eps", "doc") < 0.1 * moved("tiny_eps", "doc")
+    assert moved("large_doc_eps", "query_token") > 0.5 * moved("tiny_eps", "query_token")
+
+
+def test_the_exported_weights_are_the_moving_average(world, tmp_path):
+    """With ``ema_decay`` the export is the average of the steps' weights: between the
+    start and the live weights of the last step, which the checkpoint keeps."""
+    key = "sparse.embedding_bags.doc.weight"
+    live = train_tiny(world.old, tmp_path / "live", epochs=2, validate=False, ema_decay=None)
+    averaged = train_tiny(world.old, tmp_path / "avg", epochs=2, validate=False, ema_decay=0.9)
+    assert live.steps == averaged.steps
+    a = load_model_state(tmp_path / "live")[key]
+    b = load_model_state(tmp_path / "avg")[key]
+    assert not torch.equal(a, b)
+    assert (a - b).norm() < 0.5 * a.norm()

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -112,7 +113,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _worlds_main(args: argparse.Namespace) -> None:
-    import shlex
 
     from ranker_worlds import (
         auc_of,
@@ -237,6 +237,7 @@ def _train(data: Path, model: Path, args: argparse.Namespace) -> dict[str, Any]:
         extra += ["--epochs", args.epochs]
     if args.dim is not None:
         extra += ["--dim", args.dim]
+    extra += shlex.split(args.train_options)
     out = _cli("train", "ranker", data, "--out", model, "--overwrite", "--json", *extra)
     result = json.loads(out)
     return {

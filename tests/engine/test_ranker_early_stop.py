@@ -97,7 +97,16 @@ def test_stopping_survives_an_interrupted_run(world, overfit, tmp_path):
 
 
 def test_table_weight_decay_shrinks_the_embedding_rows(world, tmp_path):
-    live = {"epochs": 1, "validate": False, "table_eps": 1e-8, "ema_decay": None}
+    # The live weights of plain row-wise Adagrad (eps 1e-8 everywhere, no average, the
+    # former retrieval weight): what the L2 acts on, without the defaults damping the doc rows.
+    live = {
+        "epochs": 1,
+        "validate": False,
+        "table_eps": 1e-8,
+        "doc_table_eps": None,
+        "ema_decay": None,
+        "retrieval_weight": 0.25,
+    }
     plain = train_tiny(world.old, tmp_path / "plain", **live)
     decayed = train_tiny(world.old, tmp_path / "decayed", table_weight_decay=0.5, **live)
     assert plain.early_stop["stop_reason"] == decayed.early_stop["stop_reason"] == "no_validation"
@@ -114,8 +123,8 @@ def test_table_eps_damps_the_steps_of_the_embedding_rows(world, tmp_path):
     runs = {}
     for name, settings in (
         ("start", {"table_lr": 1e-7}),
-        ("tiny_eps", {"table_eps": 1e-8}),
-        ("large_eps", {"table_eps": 1.0}),
+        ("tiny_eps", {"table_eps": 1e-8, "doc_table_eps": None}),
+        ("large_eps", {"table_eps": 1.0, "doc_table_eps": None}),
         ("large_doc_eps", {"table_eps": 1e-8, "doc_table_eps": 1.0}),
     ):
         train_tiny(world.old, tmp_path / name, epochs=1, validate=False, ema_decay=None, **settings)

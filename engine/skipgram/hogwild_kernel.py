@@ -8,6 +8,12 @@ weight tensors that the TorchRec EmbeddingCollection owns (numpy views of the fu
 weights, no copies). It is the fast CPU path of a 1-rank run; the ``torchrec`` kernel (DMP
 lookups, fused optimizer in backward) is the path for GPUs and several ranks.
 
+With shared negatives the draws are taken one centre ahead, in the same generator order as
+a centre-by-centre walk, and the next centre's output rows and the word entering its
+window are prefetched (`embedrec.engine.skipgram.prefetch`): the tables outgrow the caches,
+and the hint lets their rows arrive while the current centre's pairs are computed. Results
+are bit-identical to the walk without it (threads = 1).
+
 Word2vec's skip-gram takes the *context* word's input vector and predicts the *centre*
 word, so the output rows touched per pair are the centre's (positive), K negatives, or the
 centre's Huffman path.
@@ -42,6 +48,7 @@ from embedrec.engine.skipgram.kernel_common import (
     seed_state,
     subsample,
 )
+from embedrec.engine.skipgram.prefetch import prefetch_row
 
 _SPAN = 10_000  # word2vec's MAX_SENTENCE_LENGTH: longer sentences are cut into spans
 # Update rules (``rule`` of `train_block`); see the module docstring.
@@ -214,16 +221,38 @@ def _train_span(
     loss = 0.0
     pairs = 0
     n_targets = 0
+    # HogBatch (Ji et al. 2016): one draw of K negatives per centre, shared by its contexts,
+    # so the K+1 output rows stay in cache across the window. The draws are taken one
+    # centre ahead (same generator order: shrink, then negatives, centre after centre), so
+    # the next centre's rows and the word entering its window can be prefetched.
+    ahead = negative > 0 and shared_negatives
+    shrink_next = 0
+    n_next = 0
+    if ahead and n > 0:
+        state = lcg_next(state)
+        shrink_next = int((state >> np.uint64(33)) % np.uint64(window))
+        n_next, state = _draw_targets(buf[0], negative, neg_prob, neg_alias, state, targets[0])
     for i in range(n):
         center = buf[i]
-        state = lcg_next(state)
-        shrink = int((state >> np.uint64(33)) % np.uint64(window))
+        if ahead:
+            current = targets[i % 2]
+            shrink, n_targets = shrink_next, n_next
+            if i + 1 < n:
+                state = lcg_next(state)
+                shrink_next = int((state >> np.uint64(33)) % np.uint64(window))
+                upcoming = targets[(i + 1) % 2]
+                n_next, state = _draw_targets(
+                    buf[i + 1], negative, neg_prob, neg_alias, state, upcoming
+                )
+                for d in range(n_next):
+                    prefetch_row(syn1neg, upcoming[d])
+                prefetch_row(syn0, buf[min(n - 1, i + 1 + window - shrink_next)])
+        else:
+            current = targets[0]
+            state = lcg_next(state)
+            shrink = int((state >> np.uint64(33)) % np.uint64(window))
         lo = max(0, i - window + shrink)
         hi = min(n, i + window - shrink + 1)
-        if negative > 0 and shared_negatives:
-            # HogBatch (Ji et al. 2016): one draw of K negatives per centre, shared by its
-            # contexts, so the K+1 output rows stay in cache across the window.
-            n_targets, state = _draw_targets(center, negative, neg_prob, neg_alias, state, targets)
         for c in range(lo, hi):
             if c == i:
                 continue
@@ -245,10 +274,10 @@ def _train_span(
             if negative > 0:
                 if not shared_negatives:  # word2vec: fresh negatives for every pair
                     n_targets, state = _draw_targets(
-                        center, negative, neg_prob, neg_alias, state, targets
+                        center, negative, neg_prob, neg_alias, state, current
                     )
                 loss += _negative_updates(
-                    ctx, targets, n_targets, syn0, syn1neg, history1, rule, lr, neu, sig, logsig
+                    ctx, current, n_targets, syn0, syn1neg, history1, rule, lr, neu, sig, logsig
                 )
             _input_update(ctx, syn0, neu, history0, rule, lr)
             pairs += 1
@@ -307,7 +336,7 @@ def train_block(
         state = seed_state(seed, stream * 1024 + t)
         buf = np.empty(_SPAN, dtype=np.int32)
         neu = np.empty(dim, dtype=np.float32)
-        targets = np.empty(negative + 1, dtype=np.int64)
+        targets = np.empty((2, negative + 1), dtype=np.int64)  # this centre's, the next's
         for s in range(s0, s1):
             a = offsets[s]
             b = offsets[s + 1]

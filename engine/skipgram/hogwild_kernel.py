@@ -11,8 +11,11 @@ lookups, fused optimizer in backward) is the path for GPUs and several ranks.
 With shared negatives the draws are taken one centre ahead, in the same generator order as
 a centre-by-centre walk, and the next centre's output rows and the word entering its
 window are prefetched (`embedrec.engine.skipgram.prefetch`): the tables outgrow the caches,
-and the hint lets their rows arrive while the current centre's pairs are computed. Results
-are bit-identical to the walk without it (threads = 1).
+and the hint lets their rows arrive while the current centre's pairs are computed. When a
+centre's shared targets are distinct rows (nearly always), a pair's K+1 scores are taken
+before any of those rows moves (`_distinct_negative_updates`): the same arithmetic, in an
+order the CPU can overlap. Results are bit-identical to the plain walk (threads = 1;
+`tests/engine/test_hogwild_kernel.py`).
 
 Word2vec's skip-gram takes the *context* word's input vector and predicts the *centre*
 word, so the output rows touched per pair are the centre's (positive), K negatives, or the
@@ -145,6 +148,52 @@ def _negative_updates(
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
+def _distinct_negative_updates(
+    ctx: int,
+    targets: np.ndarray,
+    n_targets: int,
+    syn0: np.ndarray,
+    syn1neg: np.ndarray,
+    skip_saturated: bool,
+    lr: float,
+    neu: np.ndarray,
+    scores: np.ndarray,
+    sig: np.ndarray,
+    logsig: np.ndarray,
+) -> float:  # pragma: no cover - jitted
+    """`_negative_updates` for plain SGD when ``targets`` holds no row twice: the same
+    arithmetic, reordered. Each output row's update touches only that row, so with distinct
+    rows every score can be taken before any row moves — the K+1 dot products are then
+    independent and the CPU overlaps them instead of waiting on each row's update."""
+    dim = syn0.shape[1]
+    for d in range(n_targets):
+        scores[d] = _dot(syn0, ctx, syn1neg, targets[d], dim)
+    loss = 0.0
+    for d in range(n_targets):
+        step, step_loss = _clipped_logistic_step(
+            scores[d], 1.0 if d == 0 else 0.0, lr, skip_saturated, sig, logsig
+        )
+        scores[d] = np.float32(step)  # float32 keeps the row updates in full SIMD width
+        loss += step_loss
+    for d in range(n_targets):
+        g = scores[d]
+        target = targets[d]
+        for k in range(dim):
+            neu[k] += g * syn1neg[target, k]
+            syn1neg[target, k] += g * syn0[ctx, k]
+    return loss
+
+
+@numba.njit(inline="always", cache=True)
+def _all_distinct(targets: np.ndarray, n_targets: int) -> bool:  # pragma: no cover - jitted
+    for a in range(1, n_targets):
+        for b in range(a):
+            if targets[a] == targets[b]:
+                return False
+    return True
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
 def _input_update(
     ctx: int, syn0: np.ndarray, neu: np.ndarray, history0: np.ndarray, rule: int, lr: float
 ) -> None:  # pragma: no cover - jitted
@@ -213,6 +262,7 @@ def _train_span(
     state: np.uint64,
     neu: np.ndarray,
     targets: np.ndarray,
+    scores: np.ndarray,
     rule: int,
     history0: np.ndarray,
     history1: np.ndarray,
@@ -253,6 +303,8 @@ def _train_span(
             shrink = int((state >> np.uint64(33)) % np.uint64(window))
         lo = max(0, i - window + shrink)
         hi = min(n, i + window - shrink + 1)
+        # Shared targets are checked once per centre; per-pair draws are not reordered.
+        distinct = ahead and rule != RULE_ROW_ADAGRAD and _all_distinct(current, n_targets)
         for c in range(lo, hi):
             if c == i:
                 continue
@@ -276,9 +328,16 @@ def _train_span(
                     n_targets, state = _draw_targets(
                         center, negative, neg_prob, neg_alias, state, current
                     )
-                loss += _negative_updates(
-                    ctx, current, n_targets, syn0, syn1neg, history1, rule, lr, neu, sig, logsig
-                )
+                if distinct:
+                    loss += _distinct_negative_updates(
+                        ctx, current, n_targets, syn0, syn1neg, rule != RULE_W2V_SGD, lr, neu,
+                        scores, sig, logsig,
+                    )  # fmt: skip
+                else:
+                    loss += _negative_updates(
+                        ctx, current, n_targets, syn0, syn1neg, history1, rule, lr, neu, sig,
+                        logsig,
+                    )  # fmt: skip
             _input_update(ctx, syn0, neu, history0, rule, lr)
             pairs += 1
     return loss, pairs, state
@@ -337,6 +396,7 @@ def train_block(
         buf = np.empty(_SPAN, dtype=np.int32)
         neu = np.empty(dim, dtype=np.float32)
         targets = np.empty((2, negative + 1), dtype=np.int64)  # this centre's, the next's
+        scores = np.empty(negative + 1, dtype=np.float32)
         for s in range(s0, s1):
             a = offsets[s]
             b = offsets[s + 1]
@@ -348,7 +408,7 @@ def train_block(
                 loss, pairs, state = _train_span(
                     buf, n, syn0, syn1neg, syn1hs, neg_prob, neg_alias, codes, points,
                     code_lens, sig, logsig, window, negative, hs, shared_negatives, lr, state,
-                    neu, targets, rule, history0, history1,
+                    neu, targets, scores, rule, history0, history1,
                 )  # fmt: skip
                 losses[t] += loss
                 pair_counts[t] += pairs

@@ -108,46 +108,6 @@ def _adaptive_rate(
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def _negative_updates(
-    ctx: int,
-    targets: np.ndarray,
-    n_targets: int,
-    syn0: np.ndarray,
-    syn1neg: np.ndarray,
-    history1: np.ndarray,
-    rule: int,
-    lr: float,
-    neu: np.ndarray,
-    sig: np.ndarray,
-    logsig: np.ndarray,
-) -> float:  # pragma: no cover - jitted
-    """One context row against the centre (label 1) and its negatives (label 0).
-
-    Adds the input row's gradient (times lr for SGD, raw for Adagrad) to ``neu`` and
-    updates each output row in place; returns the summed loss.
-    """
-    dim = syn0.shape[1]
-    adagrad = rule == RULE_ROW_ADAGRAD
-    ctx_norm = _dot(syn0, ctx, syn0, ctx, dim) if adagrad else np.float32(0.0)
-    loss = 0.0
-    for d in range(n_targets):
-        target = targets[d]
-        f = _dot(syn0, ctx, syn1neg, target, dim)
-        step, step_loss = _clipped_logistic_step(
-            f, 1.0 if d == 0 else 0.0, 1.0 if adagrad else lr, rule != RULE_W2V_SGD, sig, logsig
-        )
-        g = np.float32(step)  # float32 keeps the row updates in full SIMD width
-        loss += step_loss
-        rate = np.float32(1.0)
-        if adagrad:
-            rate = _adaptive_rate(history1, target, g * g * ctx_norm, lr)
-        for k in range(dim):
-            neu[k] += g * syn1neg[target, k]
-            syn1neg[target, k] += rate * g * syn0[ctx, k]
-    return loss
-
-
-@numba.njit(inline="always", fastmath=True, cache=True)
 def _distinct_negative_updates(
     ctx: int,
     targets: np.ndarray,
@@ -191,6 +151,55 @@ def _all_distinct(targets: np.ndarray, n_targets: int) -> bool:  # pragma: no co
             if targets[a] == targets[b]:
                 return False
     return True
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def _negative_updates(
+    ctx: int,
+    targets: np.ndarray,
+    n_targets: int,
+    distinct: bool,
+    syn0: np.ndarray,
+    syn1neg: np.ndarray,
+    history1: np.ndarray,
+    rule: int,
+    lr: float,
+    neu: np.ndarray,
+    scores: np.ndarray,
+    sig: np.ndarray,
+    logsig: np.ndarray,
+) -> float:  # pragma: no cover - jitted
+    """One context row against the centre (label 1) and its negatives (label 0).
+
+    Adds the input row's gradient (times lr for SGD, raw for Adagrad) to ``neu`` and
+    updates each output row in place; returns the summed loss. ``distinct`` (plain SGD,
+    no target row twice): the same updates with the scores taken first
+    (`_distinct_negative_updates`).
+    """
+    if distinct:
+        return _distinct_negative_updates(
+            ctx, targets, n_targets, syn0, syn1neg, rule != RULE_W2V_SGD, lr, neu, scores, sig,
+            logsig,
+        )  # fmt: skip
+    dim = syn0.shape[1]
+    adagrad = rule == RULE_ROW_ADAGRAD
+    ctx_norm = _dot(syn0, ctx, syn0, ctx, dim) if adagrad else np.float32(0.0)
+    loss = 0.0
+    for d in range(n_targets):
+        target = targets[d]
+        f = _dot(syn0, ctx, syn1neg, target, dim)
+        step, step_loss = _clipped_logistic_step(
+            f, 1.0 if d == 0 else 0.0, 1.0 if adagrad else lr, rule != RULE_W2V_SGD, sig, logsig
+        )
+        g = np.float32(step)  # float32 keeps the row updates in full SIMD width
+        loss += step_loss
+        rate = np.float32(1.0)
+        if adagrad:
+            rate = _adaptive_rate(history1, target, g * g * ctx_norm, lr)
+        for k in range(dim):
+            neu[k] += g * syn1neg[target, k]
+            syn1neg[target, k] += rate * g * syn0[ctx, k]
+    return loss
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
@@ -240,6 +249,66 @@ def _draw_targets(
     return count, state
 
 
+@numba.njit(inline="always", cache=True)
+def _draw_centre(
+    center: int,
+    window: int,
+    negative: int,
+    neg_prob: np.ndarray,
+    neg_alias: np.ndarray,
+    state: np.uint64,
+    targets: np.ndarray,
+) -> tuple[int, int, np.uint64]:  # pragma: no cover - jitted
+    """One centre's draws in word2vec's order: the window shrink, then its K negatives into
+    ``targets``; returns (shrink, number of targets, state)."""
+    state = lcg_next(state)
+    shrink = int((state >> np.uint64(33)) % np.uint64(window))
+    n_targets, state = _draw_targets(center, negative, neg_prob, neg_alias, state, targets)
+    return shrink, n_targets, state
+
+
+@numba.njit(inline="always", cache=True)
+def _prefetch_centre(
+    syn0: np.ndarray, syn1neg: np.ndarray, targets: np.ndarray, n_targets: int, entering: int
+) -> None:  # pragma: no cover - jitted
+    """Prefetch a centre's output rows and the input row of the word entering its window."""
+    for d in range(n_targets):
+        prefetch_row(syn1neg, targets[d])
+    prefetch_row(syn0, entering)
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def _hs_updates(
+    ctx: int,
+    center: int,
+    syn0: np.ndarray,
+    syn1hs: np.ndarray,
+    codes: np.ndarray,
+    points: np.ndarray,
+    code_lens: np.ndarray,
+    skip_saturated: bool,
+    lr: float,
+    neu: np.ndarray,
+    sig: np.ndarray,
+    logsig: np.ndarray,
+) -> float:  # pragma: no cover - jitted
+    """Hierarchical softmax: the context row against the inner nodes of the centre's path."""
+    dim = syn0.shape[1]
+    loss = 0.0
+    for d in range(code_lens[center]):
+        node = points[center, d]
+        f = _dot(syn0, ctx, syn1hs, node, dim)
+        step, step_loss = _clipped_logistic_step(
+            f, 1.0 - codes[center, d], lr, skip_saturated, sig, logsig
+        )
+        g = np.float32(step)  # float32 keeps the row updates in full SIMD width
+        loss += step_loss
+        for k in range(dim):
+            neu[k] += g * syn1hs[node, k]
+            syn1hs[node, k] += g * syn0[ctx, k]
+    return loss
+
+
 @numba.njit(fastmath=True, cache=True)
 def _train_span(
     buf: np.ndarray,
@@ -267,36 +336,28 @@ def _train_span(
     history0: np.ndarray,
     history1: np.ndarray,
 ) -> tuple[float, int, np.uint64]:  # pragma: no cover - jitted
-    dim = syn0.shape[1]
-    loss = 0.0
-    pairs = 0
-    n_targets = 0
-    # HogBatch (Ji et al. 2016): one draw of K negatives per centre, shared by its contexts,
-    # so the K+1 output rows stay in cache across the window. The draws are taken one
-    # centre ahead (same generator order: shrink, then negatives, centre after centre), so
-    # the next centre's rows and the word entering its window can be prefetched.
+    loss, pairs, n_targets = 0.0, 0, 0
+    # HogBatch (Ji et al. 2016): K negatives per centre, shared by its contexts, drawn one
+    # centre ahead (the generator's order unchanged) to prefetch the next centre's rows.
     ahead = negative > 0 and shared_negatives
-    shrink_next = 0
-    n_next = 0
+    shrink_next, n_next = 0, 0
     if ahead and n > 0:
-        state = lcg_next(state)
-        shrink_next = int((state >> np.uint64(33)) % np.uint64(window))
-        n_next, state = _draw_targets(buf[0], negative, neg_prob, neg_alias, state, targets[0])
+        shrink_next, n_next, state = _draw_centre(
+            buf[0], window, negative, neg_prob, neg_alias, state, targets[0]
+        )
     for i in range(n):
         center = buf[i]
         if ahead:
             current = targets[i % 2]
             shrink, n_targets = shrink_next, n_next
             if i + 1 < n:
-                state = lcg_next(state)
-                shrink_next = int((state >> np.uint64(33)) % np.uint64(window))
                 upcoming = targets[(i + 1) % 2]
-                n_next, state = _draw_targets(
-                    buf[i + 1], negative, neg_prob, neg_alias, state, upcoming
+                shrink_next, n_next, state = _draw_centre(
+                    buf[i + 1], window, negative, neg_prob, neg_alias, state, upcoming
                 )
-                for d in range(n_next):
-                    prefetch_row(syn1neg, upcoming[d])
-                prefetch_row(syn0, buf[min(n - 1, i + 1 + window - shrink_next)])
+                _prefetch_centre(
+                    syn0, syn1neg, upcoming, n_next, buf[min(n - 1, i + 1 + window - shrink_next)]
+                )
         else:
             current = targets[0]
             state = lcg_next(state)
@@ -309,35 +370,21 @@ def _train_span(
             if c == i:
                 continue
             ctx = buf[c]
-            for k in range(dim):
-                neu[k] = 0.0
+            neu[:] = 0.0
             if hs:
-                for d in range(code_lens[center]):
-                    node = points[center, d]
-                    f = _dot(syn0, ctx, syn1hs, node, dim)
-                    step, step_loss = _clipped_logistic_step(
-                        f, 1.0 - codes[center, d], lr, rule != RULE_W2V_SGD, sig, logsig
-                    )
-                    g = np.float32(step)  # float32 keeps the row updates in full SIMD width
-                    loss += step_loss
-                    for k in range(dim):
-                        neu[k] += g * syn1hs[node, k]
-                        syn1hs[node, k] += g * syn0[ctx, k]
+                loss += _hs_updates(
+                    ctx, center, syn0, syn1hs, codes, points, code_lens, rule != RULE_W2V_SGD,
+                    lr, neu, sig, logsig,
+                )  # fmt: skip
             if negative > 0:
                 if not shared_negatives:  # word2vec: fresh negatives for every pair
                     n_targets, state = _draw_targets(
                         center, negative, neg_prob, neg_alias, state, current
                     )
-                if distinct:
-                    loss += _distinct_negative_updates(
-                        ctx, current, n_targets, syn0, syn1neg, rule != RULE_W2V_SGD, lr, neu,
-                        scores, sig, logsig,
-                    )  # fmt: skip
-                else:
-                    loss += _negative_updates(
-                        ctx, current, n_targets, syn0, syn1neg, history1, rule, lr, neu, sig,
-                        logsig,
-                    )  # fmt: skip
+                loss += _negative_updates(
+                    ctx, current, n_targets, distinct, syn0, syn1neg, history1, rule, lr, neu,
+                    scores, sig, logsig,
+                )  # fmt: skip
             _input_update(ctx, syn0, neu, history0, rule, lr)
             pairs += 1
     return loss, pairs, state

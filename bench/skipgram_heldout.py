@@ -14,6 +14,10 @@ with ``--extra``). ``--lock PATH`` runs every timed training under ``flock PATH`
 machine's bench lock) so no two timed runs overlap. Writes JSON to bench/results/ and
 prints a table per slice: semantic and syntactic analogies separately (Google, restrict
 30,000), WordSim-353, SimLex-999 (MEN is not in the shared data), each the mean over the seeds.
+
+``--pool REPORT [REPORT ...]`` trains nothing: it pools the (gensim, embedrec) seed pairs
+of earlier reports per slice and prints each difference's mean and standard error — one
+3-seed run scatters by about ±0.3 analogy points, more than the goal's margin.
 """
 
 from __future__ import annotations
@@ -117,6 +121,30 @@ def table(name: str, runs: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def pooled(reports: list[Path]) -> str:
+    """Markdown: embedrec − gensim per seed pair, pooled over reports, mean ± standard error."""
+    pairs: dict[str, list[dict[str, float]]] = {}
+    for path in reports:
+        for name, runs in json.loads(path.read_text())["slices"].items():
+            peers = {run["seed"]: run for run in runs["gensim"]}
+            for run in runs["embedrec"]:
+                peer = peers[run["seed"]]
+                pairs.setdefault(name, []).append({k: run[k] - peer[k] for k in METRICS})
+    lines = [
+        "| slice | seed pairs | semantic | syntactic | WordSim-353 | SimLex-999 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, diffs in pairs.items():
+        cells = []
+        for k in METRICS:
+            values = np.array([d[k] for d in diffs]) * (100 if k in METRICS[:2] else 1)
+            error = values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else float("nan")
+            digits = 1 if k in METRICS[:2] else 3
+            cells.append(f"{values.mean():+.{digits}f} ± {error:.{digits}f}")
+        lines.append(f"| {name} | {len(diffs)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--slices", default="tail4m")
@@ -126,7 +154,13 @@ def main() -> None:
     parser.add_argument(
         "--peer-from", type=Path, help="reuse gensim's runs from an earlier report (same seeds)"
     )
+    parser.add_argument(
+        "--pool", type=Path, nargs="+", help="pool the seed pairs of these reports; no training"
+    )
     args = parser.parse_args()
+    if args.pool:
+        print(pooled(args.pool))
+        return
     earlier = json.loads(args.peer_from.read_text())["slices"] if args.peer_from else None
     report: dict[str, Any] = {"settings": SETTINGS, "slices": {}}
     for name in args.slices.split(","):

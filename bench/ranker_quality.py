@@ -113,7 +113,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _worlds_main(args: argparse.Namespace) -> None:
-
     from ranker_worlds import (
         auc_of,
         lightgbm_test_scores,

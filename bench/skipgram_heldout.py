@@ -60,15 +60,7 @@ def run_embedrec(data: SliceData, seed: int, lock: str | None, extra: list[str])
     from embedrec.engine.skipgram.files import load_embeddings
 
     model = WORK / data.name / f"embedrec-{seed}"
-    cmd = [
-        EMBEDREC, "train", "skipgram", str(_dataset(data)), "--out", str(model), "--overwrite",
-        "--json", "--no-progress", "--seed", str(seed),
-        *[f"--{k}={v}" for k, v in SETTINGS.items()], *extra,
-    ]  # fmt: skip
-    proc = subprocess.run(
-        (["flock", lock] if lock else []) + cmd, check=True, capture_output=True, text=True
-    )
-    result = json.loads(proc.stdout)
+    result = json.loads(_train(data, model, lock, ["--seed", str(seed), *extra]))
     emb = load_embeddings(model)
     order = {w: i for i, w in enumerate(emb.tokens)}
     vectors = np.asarray(emb.vectors)[[order[w] for w in data.vocab_tokens]]
@@ -80,12 +72,20 @@ def warm_compile_cache(data: SliceData, lock: str | None) -> None:
     """One untimed 1-epoch ``embedrec train skipgram``: after a kernel change the first run
     would otherwise compile the kernel (seconds) inside its timed training; later runs load
     numba's on-disk cache."""
+    _train(data, WORK / data.name / "embedrec-warm", lock, ["--epochs=1"])
+
+
+def _train(data: SliceData, model: Path, lock: str | None, extra: list[str]) -> str:
+    """``embedrec train skipgram --json`` with gensim's settings (``extra`` after them, so
+    it overrides them), under ``flock lock`` when given; its stdout."""
     cmd = [
-        EMBEDREC, "train", "skipgram", str(_dataset(data)), "--out",
-        str(WORK / data.name / "embedrec-warm"), "--overwrite", "--json", "--no-progress",
-        *[f"--{k}={v}" for k, v in SETTINGS.items() if k != "epochs"], "--epochs=1",
+        EMBEDREC, "train", "skipgram", str(_dataset(data)), "--out", str(model), "--overwrite",
+        "--json", "--no-progress", *[f"--{k}={v}" for k, v in SETTINGS.items()], *extra,
     ]  # fmt: skip
-    subprocess.run((["flock", lock] if lock else []) + cmd, check=True, capture_output=True)
+    proc = subprocess.run(
+        (["flock", lock] if lock else []) + cmd, check=True, capture_output=True, text=True
+    )
+    return proc.stdout
 
 
 def run_peer(data: SliceData, seed: int, lock: str | None) -> dict[str, Any]:

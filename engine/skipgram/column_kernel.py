@@ -8,15 +8,17 @@ the same generator stream), in chunks of pairs:
 1. `fill_chunk` draws the next chunk of (context, centre/negatives) pairs;
 2. `partial_dots` computes, per pair and target, the dot product over this rank's columns;
 3. the caller sums those partial dots over the ranks (one all_reduce per chunk);
-4. `apply_chunk` turns each full dot into word2vec's sigmoid gradient (the hogwild kernel's
+4. `apply_chunk` turns each score into word2vec's sigmoid gradient (the hogwild kernel's
    `_logistic_step`: word2vec.c's rule, which still steps on a saturated score) and updates
    this rank's columns of the target rows and the context row — `apply_pair`, the per-pair
    rule, is the one place that math lives here.
 
-The only difference from the 1-rank kernel is *when* a dot is read: all dots of a chunk are
-computed before any of its updates (a minibatch of one chunk), and with double-buffering the
-next chunk's dots are computed before this chunk's updates land (see
-`embedrec.engine.skipgram.column_runner`).
+The score of a pair is the all_reduced dot with this rank's own share read again just
+before the update (``dots - local + fresh``): the other ranks' shares are as old as the
+chunk (all dots of a chunk are computed before any of its updates, and with
+double-buffering before the previous chunk's updates land; see
+`embedrec.engine.skipgram.column_runner`), this rank's is current. On one rank nothing is
+stale and the chunked walk is the hogwild kernel's per-pair SGD.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from embedrec.engine.skipgram.hogwild_kernel import _logistic_step
+from embedrec.engine.skipgram.hogwild_kernel import _all_distinct, _dot, _logistic_step
 from embedrec.engine.skipgram.kernel_common import draw_alias, lcg_next, seed_state, subsample
+from embedrec.engine.skipgram.prefetch import prefetch_row
 
 SPAN = 10_000  # as the hogwild kernel: longer sentences are cut into spans
+# Pairs ahead whose rows are prefetched: a chunk's rows (MBs) are not in the core's cache.
+AHEAD = 4
 # cursor fields: sentence, span start, kept tokens in buf, next centre in buf, span done flag
 CUR_SENT, CUR_START, CUR_KEPT, CUR_CENTRE, CUR_OPEN = 0, 1, 2, 3, 4
 
@@ -126,6 +131,20 @@ def fill_chunk(
     return p
 
 
+@numba.njit(inline="always", cache=True)
+def _prefetch_pair(
+    p: int, n_pairs: int, ctx: np.ndarray, targets: np.ndarray, counts: np.ndarray,
+    syn0: np.ndarray, syn1: np.ndarray,
+) -> None:  # fmt: skip  # pragma: no cover - jitted
+    """Hint pair ``p``'s context row, and its output rows where a new centre starts."""
+    if p >= n_pairs:
+        return
+    prefetch_row(syn0, ctx[p])
+    if p == 0 or targets[p, 0] != targets[p - 1, 0]:
+        for d in range(counts[p]):
+            prefetch_row(syn1, targets[p, d])
+
+
 @numba.njit(fastmath=True, cache=True, nogil=True)
 def partial_dots(
     n_pairs: int, ctx: np.ndarray, targets: np.ndarray, counts: np.ndarray,
@@ -134,6 +153,7 @@ def partial_dots(
     """``dots[p, d]`` = syn0[ctx[p]] · syn1[targets[p, d]] over this rank's columns."""
     dim = syn0.shape[1]
     for p in range(n_pairs):
+        _prefetch_pair(p + AHEAD, n_pairs, ctx, targets, counts, syn0, syn1)
         row = ctx[p]
         for d in range(counts[p]):
             t = targets[p, d]
@@ -161,26 +181,38 @@ def fill_and_dot(
 
 @numba.njit(inline="always", fastmath=True, cache=True)
 def apply_pair(
-    row: int, targets: np.ndarray, count: int, dots: np.ndarray, lr: float,
+    row: int, targets: np.ndarray, count: int, dots: np.ndarray, local: np.ndarray, lr: float,
     syn0: np.ndarray, syn1: np.ndarray, sig: np.ndarray, logsig: np.ndarray, neu: np.ndarray,
+    scores: np.ndarray,
 ) -> float:  # fmt: skip  # pragma: no cover - jitted
-    """word2vec's negative-sampling update of one (context, centre) pair, given its full dots.
+    """word2vec's negative-sampling update of one (context, centre) pair on this rank's columns.
 
-    The same arithmetic as the hogwild kernel's inner loop, on whichever columns ``syn0`` and
-    ``syn1`` hold; returns the pair's loss.
+    ``dots`` are the pair's full dots as all_reduced, ``local`` this rank's share of them
+    as it sent them. The score used is ``dots - local + fresh``, ``fresh`` this rank's
+    partial dot over its columns *now*: the other ranks' share stays as read, this rank's is
+    current. On one rank that is exactly the sequential per-pair SGD of the hogwild kernel
+    (``dots - local`` is 0); on N ranks 1/N of every score is fresh. Returns the pair's loss.
     """
     dim = syn0.shape[1]
-    loss = 0.0
     for k in range(dim):
         neu[k] = 0.0
+    # As the hogwild kernel: with distinct output rows every fresh share can be read before
+    # any row moves (the same arithmetic; the dot products then overlap in the CPU).
+    distinct = _all_distinct(targets, count)
+    if distinct:
+        for d in range(count):
+            scores[d] = _dot(syn0, row, syn1, targets[d], dim)
+    loss = 0.0
     for d in range(count):
         t = targets[d]
-        # word2vec.c's rule, not the 1-rank default's (gensim's): a dot read before the
-        # updates of its chunk can overshoot past |f| = 6 on the wrong side, and gensim's
-        # rule would then leave that score alone for good. Measured on the 4.4M-word wiki
-        # text, 1 rank, last of 23 blocks: loss 11.9 with gensim's rule, 2.57 with this one
-        # (hogwild: 2.52).
-        step, step_loss = _logistic_step(dots[d], 1.0 if d == 0 else 0.0, lr, sig, logsig)
+        fresh = scores[d] if distinct else _dot(syn0, row, syn1, t, dim)
+        # word2vec.c's rule, not the 1-rank default's (gensim's): a score with a stale share
+        # can overshoot past |f| = 6 on the wrong side, and gensim's rule would then leave
+        # that score alone for good. Measured on the 4.4M-word wiki text, 1 rank, last of 23
+        # blocks, all stale: loss 11.9 with gensim's rule, 2.57 with this one (hogwild: 2.52).
+        step, step_loss = _logistic_step(
+            dots[d] - local[d] + fresh, 1.0 if d == 0 else 0.0, lr, sig, logsig
+        )
         g = np.float32(step)
         loss += step_loss
         for k in range(dim):
@@ -194,17 +226,34 @@ def apply_pair(
 @numba.njit(fastmath=True, cache=True, nogil=True)
 def apply_chunk(
     n_pairs: int, ctx: np.ndarray, targets: np.ndarray, counts: np.ndarray, pos: np.ndarray,
-    dots: np.ndarray, syn0: np.ndarray, syn1: np.ndarray, sig: np.ndarray, logsig: np.ndarray,
-    lr_start: float, lr_end: float, total: int,
+    dots: np.ndarray, local: np.ndarray, syn0: np.ndarray, syn1: np.ndarray, sig: np.ndarray,
+    logsig: np.ndarray, lr_start: float, lr_end: float, total: int,
 ) -> float:  # fmt: skip  # pragma: no cover - jitted
     """Apply the chunk's updates to this rank's columns; return the summed loss.
 
-    The learning rate moves linearly across the block as in the hogwild kernel (per span).
+    ``dots`` (n, K+1) the all_reduced dots, ``local`` this rank's partial dots before the
+    reduction (see `apply_pair`). The learning rate moves linearly across the block as in
+    the hogwild kernel (per span).
     """
     neu = np.empty(syn0.shape[1], dtype=np.float32)
+    scores = np.empty(targets.shape[1], dtype=np.float32)
     loss = 0.0
     denom = max(total, 1)
     for p in range(n_pairs):
+        _prefetch_pair(p + AHEAD, n_pairs, ctx, targets, counts, syn0, syn1)
         lr = lr_start + (lr_end - lr_start) * (pos[p] / denom)
-        loss += apply_pair(ctx[p], targets[p], counts[p], dots[p], lr, syn0, syn1, sig, logsig, neu)
+        loss += apply_pair(
+            ctx[p],
+            targets[p],
+            counts[p],
+            dots[p],
+            local[p],
+            lr,
+            syn0,
+            syn1,
+            sig,
+            logsig,
+            neu,
+            scores,
+        )
     return loss

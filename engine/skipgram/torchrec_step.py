@@ -34,6 +34,11 @@ import torch.nn.functional as F
 
 from embedrec.engine.skipgram.model import CONTEXT, NODE, WORD, SkipGramTables
 from embedrec.engine.skipgram.sampling_tables import HuffmanTree
+from embedrec.engine.skipgram.torchrec_loss import (
+    add_pair_grads,
+    clear_pair_grads,
+    pair_scores,
+)
 from embedrec.engine.skipgram.window_batches import Windows, draw_negatives
 
 
@@ -83,6 +88,8 @@ class TorchRecSkipGramStep:
         labels = torch.zeros(1, 1, self.bags_per_window, device=self.device)
         labels[..., 0] = 1.0
         self._labels = labels  # broadcast over [n, W, W] scores: the centre is the positive
+        self._grad: torch.Tensor | None = None  # `_grad_buffer`
+        self._dirty: tuple[Any, ...] | None = None  # what the last compiled step wrote
 
     def run(self, windows: Windows, start: int, stop: int, seed: int, stream: int) -> StepResult:
         """Train on windows ``start:stop``; an empty range still joins the collectives.
@@ -92,35 +99,92 @@ class TorchRecSkipGramStep:
         rank.
         """
         batch = self._batch(windows, start, stop, seed, stream)
-        n, width = batch.centers.shape[0], self.bags_per_window
         keys, values = self._lookup(batch)  # values [n·W, F·d]: the one tensor autograd sees
         with torch.no_grad():
             # The loss's gradient is written by hand into one buffer shaped like the pooled
             # output: autograd through per-feature slices and bmm's backward spent more time
             # zero-filling, stacking and cloning than the TBE spent on its lookups.
-            pooled_rows = values.detach().view(n, width, len(batch.keys), -1)
-            grad = torch.zeros_like(pooled_rows)
-            column = {key: index for index, key in enumerate(keys)}
-            inputs = _dense(pooled_rows[:, :, column[WORD]])  # [n, W, d], rows ≥ M are empty
-            ctx_mask = self._mask(batch.lengths[0])[:, :, None]
-            loss = 0.0
-            if batch.negatives is not None:
-                # word2vec skips a negative that happens to be the centre itself.
-                keep = batch.lengths[1][:, : 1 + self.negative].astype(np.float32)
-                keep[:, 1:] *= batch.negatives != batch.centers[:, None]
-                weight = ctx_mask * self._mask(keep)[:, None]
-                labels = self._labels[..., : 1 + self.negative]
-                columns = (column[WORD], column[CONTEXT])
-                loss += self._logistic(pooled_rows, grad, columns, inputs, weight, labels)
-            if self.tree is not None:
-                length = self.tree.points.shape[1]
-                codes = torch.from_numpy(self.tree.codes[batch.centers].astype(np.float32))
-                weight = ctx_mask * self._mask(batch.lengths[-1][:, :length])[:, None]
-                labels = 1.0 - codes.to(self.device)[:, None, :]
-                columns = (column[WORD], column[NODE])
-                loss += self._logistic(pooled_rows, grad, columns, inputs, weight, labels)
+            if self._compiled_loss(values):
+                grad, loss = self._loss_compiled(values, keys, batch)
+            else:
+                grad, loss = self._loss_in_torch(values, keys, batch)
         values.backward(grad.view_as(values))
+        self._clear_grad()
         return StepResult(loss=loss, pairs=batch.pairs)
+
+    def _compiled_loss(self, values: torch.Tensor) -> bool:
+        """Negative sampling alone, fp32 rows on the CPU: `torchrec_loss` does the loss."""
+        return (
+            self.tree is None  # two features, word and context
+            and self.negative > 0
+            and values.device.type == "cpu"
+            and values.dtype == torch.float32
+            and values.is_contiguous()
+        )
+
+    def _grad_buffer(self, values: torch.Tensor) -> torch.Tensor:
+        """A gradient buffer shaped like ``values``, zeroed once and reused across steps:
+        after each backward `_clear_grad` zeroes what the step wrote (still in cache then),
+        where a fresh or memset 4 MB buffer per step cost ~20% of the step."""
+        if self._grad is None or self._grad.shape != values.shape:
+            self._grad = torch.zeros_like(values)
+        return self._grad
+
+    def _clear_grad(self) -> None:
+        if self._dirty is not None and self._grad is not None:
+            clear_pair_grads(self._grad.numpy(), self.bags_per_window, *self._dirty)
+            self._dirty = None
+
+    def _loss_compiled(
+        self, values: torch.Tensor, keys: list[str], batch: _Batch
+    ) -> tuple[torch.Tensor, float]:
+        assert batch.negatives is not None  # negative > 0
+        n, width, outputs = batch.centers.shape[0], self.bags_per_window, 1 + self.negative
+        rows, grad = values.detach().numpy(), self._grad_buffer(values)
+        dim = rows.shape[1] // len(keys)
+        columns = (keys.index(WORD) * dim, keys.index(CONTEXT) * dim, dim)
+        ctx_counts = batch.lengths[0].sum(axis=1)
+        keep = batch.lengths[1][:, :outputs].astype(np.float32)
+        keep[:, 1:] *= batch.negatives != batch.centers[:, None]  # word2vec skips the centre
+        scores = np.zeros((n, width, outputs), np.float32)
+        pair_scores(rows, width, *columns, ctx_counts, scores)
+        weight = self._mask(batch.lengths[0])[:, :, None] * self._mask(keep)[:, None]
+        logits = torch.from_numpy(scores)
+        labels = self._labels[..., :outputs].expand_as(logits).contiguous()
+        dscores = (torch.sigmoid(logits) - labels) * weight
+        # the logistic loss as softplus(s) - label·s: the value of
+        # binary_cross_entropy_with_logits at a third of its cost on these small tensors
+        loss = torch.sum(weight * (F.softplus(logits) - labels * logits))
+        add_pair_grads(rows, grad.numpy(), width, *columns, ctx_counts, dscores.numpy())
+        self._dirty = (*columns, ctx_counts, outputs)
+        return grad, float(loss)
+
+    def _loss_in_torch(
+        self, values: torch.Tensor, keys: list[str], batch: _Batch
+    ) -> tuple[torch.Tensor, float]:
+        n, width = batch.centers.shape[0], self.bags_per_window
+        pooled_rows = values.detach().view(n, width, len(batch.keys), -1)
+        grad = torch.zeros_like(pooled_rows)
+        column = {key: index for index, key in enumerate(keys)}
+        inputs = _dense(pooled_rows[:, :, column[WORD]])  # [n, W, d], rows ≥ M are empty
+        ctx_mask = self._mask(batch.lengths[0])[:, :, None]
+        loss = 0.0
+        if batch.negatives is not None:
+            # word2vec skips a negative that happens to be the centre itself.
+            keep = batch.lengths[1][:, : 1 + self.negative].astype(np.float32)
+            keep[:, 1:] *= batch.negatives != batch.centers[:, None]
+            weight = ctx_mask * self._mask(keep)[:, None]
+            labels = self._labels[..., : 1 + self.negative]
+            columns = (column[WORD], column[CONTEXT])
+            loss += self._logistic(pooled_rows, grad, columns, inputs, weight, labels)
+        if self.tree is not None:
+            length = self.tree.points.shape[1]
+            codes = torch.from_numpy(self.tree.codes[batch.centers].astype(np.float32))
+            weight = ctx_mask * self._mask(batch.lengths[-1][:, :length])[:, None]
+            labels = 1.0 - codes.to(self.device)[:, None, :]
+            columns = (column[WORD], column[NODE])
+            loss += self._logistic(pooled_rows, grad, columns, inputs, weight, labels)
+        return grad, loss
 
     def _logistic(
         self,

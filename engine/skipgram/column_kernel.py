@@ -223,18 +223,6 @@ def apply_chunk(
     denom = max(total, 1)
     for p in range(n_pairs):
         lr = lr_start + (lr_end - lr_start) * (pos[p] / denom)
-        loss += apply_pair(
-            ctx[p],
-            targets[p],
-            counts[p],
-            dots[p],
-            local[p],
-            lr,
-            syn0,
-            syn1,
-            sig,
-            logsig,
-            neu,
-            scores,
-        )
+        loss += apply_pair(ctx[p], targets[p], counts[p], dots[p], local[p], lr,
+                           syn0, syn1, sig, logsig, neu, scores)  # fmt: skip
     return loss

@@ -138,17 +138,14 @@ class TorchRecSkipGramStep:
     def _loss_compiled(
         self, values: torch.Tensor, keys: list[str], batch: _Batch
     ) -> tuple[torch.Tensor, float]:
-        assert batch.negatives is not None  # negative > 0
         n, width, outputs = batch.centers.shape[0], self.bags_per_window, 1 + self.negative
         rows, grad = values.detach().numpy(), self._grad_buffer(values)
         dim = rows.shape[1] // len(keys)
         columns = (keys.index(WORD) * dim, keys.index(CONTEXT) * dim, dim)
         ctx_counts = batch.lengths[0].sum(axis=1)
-        keep = batch.lengths[1][:, :outputs].astype(np.float32)
-        keep[:, 1:] *= batch.negatives != batch.centers[:, None]  # word2vec skips the centre
         scores = np.zeros((n, width, outputs), np.float32)
         pair_scores(rows, width, *columns, ctx_counts, scores)
-        weight = self._mask(batch.lengths[0])[:, :, None] * self._mask(keep)[:, None]
+        weight = self._negative_weight(batch)
         logits = torch.from_numpy(scores)
         labels = self._labels[..., :outputs].expand_as(logits).contiguous()
         dscores = (torch.sigmoid(logits) - labels) * weight
@@ -170,10 +167,7 @@ class TorchRecSkipGramStep:
         ctx_mask = self._mask(batch.lengths[0])[:, :, None]
         loss = 0.0
         if batch.negatives is not None:
-            # word2vec skips a negative that happens to be the centre itself.
-            keep = batch.lengths[1][:, : 1 + self.negative].astype(np.float32)
-            keep[:, 1:] *= batch.negatives != batch.centers[:, None]
-            weight = ctx_mask * self._mask(keep)[:, None]
+            weight = self._negative_weight(batch)
             labels = self._labels[..., : 1 + self.negative]
             columns = (column[WORD], column[CONTEXT])
             loss += self._logistic(pooled_rows, grad, columns, inputs, weight, labels)
@@ -185,6 +179,14 @@ class TorchRecSkipGramStep:
             columns = (column[WORD], column[NODE])
             loss += self._logistic(pooled_rows, grad, columns, inputs, weight, labels)
         return grad, loss
+
+    def _negative_weight(self, batch: _Batch) -> torch.Tensor:
+        """[n, W, 1+K] 1 where (context c, output j) of window i is scored, else 0."""
+        assert batch.negatives is not None
+        keep = batch.lengths[1][:, : 1 + self.negative].astype(np.float32)
+        # word2vec skips a negative that happens to be the centre itself.
+        keep[:, 1:] *= batch.negatives != batch.centers[:, None]
+        return self._mask(batch.lengths[0])[:, :, None] * self._mask(keep)[:, None]
 
     def _logistic(
         self,

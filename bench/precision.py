@@ -10,11 +10,12 @@ of ranks) on a prefix of the shared Wikipedia corpus, with the same tokens and s
 - 2 ranks (gloo, one thread each), fp32 communication and fp16 all-to-alls
   (`--qcomms fp16`, TorchRec qcomms).
 
-bf16 tables exist only on CUDA: fbgemm's CPU TBE has no bf16 kernel, and embedrec refuses
-`--precision bf16` on CPU with that reason. Reports the bytes the tables take (rows × dim ×
-element size, all tables), the final checkpoint on disk (tables + Adagrad state), peak RSS
-(1-rank rows: the trainer process) and the quality: analogy accuracy (restrict 30,000),
-WordSim-353 and SimLex-999 Spearman. Prints a markdown table; JSON goes to bench/results/.
+No bf16 tables: fbgemm's training kernels have none, on CPU or on CUDA (seen on an H200),
+and embedrec refuses `--precision bf16` with that reason. Reports the bytes the tables take
+(rows × dim × element size, all tables), the final checkpoint on disk (tables + Adagrad
+state), peak RSS (1-rank rows: the trainer process) and the quality: analogy accuracy
+(restrict 30,000), WordSim-353 and SimLex-999 Spearman. Prints a markdown table; JSON goes
+to bench/results/.
 """
 
 from __future__ import annotations

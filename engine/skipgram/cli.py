@@ -107,7 +107,7 @@ Examples:
     type=click.Choice(PRECISIONS),
     default="fp32",
     show_default=True,
-    help="Storage precision of the tables (fp16 halves them; bf16 needs --device cuda).",
+    help="Storage precision of the tables (fp16 halves them; fbgemm trains no bf16 tables).",
 )
 @click.option(
     "--qcomms",

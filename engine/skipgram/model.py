@@ -75,9 +75,7 @@ def build_collection(vocab_size: int, config: SkipGramConfig) -> torch.nn.Module
 
     if vocab_size < 2:
         raise EngineError(f"the vocabulary has {vocab_size} word(s); skip-gram needs at least 2")
-    data_type = {"fp32": DataType.FP32, "fp16": DataType.FP16, "bf16": DataType.BF16}[
-        config.precision
-    ]
+    data_type = {"fp32": DataType.FP32, "fp16": DataType.FP16}[config.precision]
     rows = {WORD: vocab_size, CONTEXT: vocab_size, NODE: max(1, vocab_size - 1)}
     bags = uses_bags(config)
     tables = []
@@ -307,7 +305,7 @@ class SkipGramTables:
             tensor = sharded.local_shards()[0].tensor
             return tensor.detach().to("cpu", torch.float32).numpy().copy()
         full = torch.empty(0)
-        if self.ctx.is_main:  # gather in the table's own type (fp16/bf16 too), then widen
+        if self.ctx.is_main:  # gather in the table's own type (fp16 too), then widen
             dtype = sharded.local_shards()[0].tensor.dtype if sharded.local_shards() else None
             full = torch.empty(tuple(sharded.size()), dtype=dtype or torch.float32)
         sharded.gather(dst=0, out=full if self.ctx.is_main else None)

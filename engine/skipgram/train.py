@@ -90,12 +90,6 @@ class TrainResult:
 
 def choose_kernel(config: SkipGramConfig, ctx: DistContext) -> str:
     """``auto`` → hogwild for a 1-rank fp32 CPU run, torchrec otherwise."""
-    if config.precision == "bf16" and ctx.device.type == "cpu":
-        # fbgemm's CPU TBE has fp32 and fp16 kernels only ("split_embedding_nobag_cpu_forward
-        # not implemented for BFloat16"); say so before any table is built.
-        raise ConfigError(
-            "precision", "bf16", "fp32 or fp16 on CPU (bf16 tables need --device cuda)"
-        )
     if config.kernel != "auto":
         if config.kernel == "hogwild" and (ctx.world_size > 1 or config.precision != "fp32"):
             raise ConfigError("kernel", "hogwild", "torchrec or column with several ranks")

@@ -122,7 +122,7 @@ def test_fp16_tables_learn_as_well_as_fp32(tmp_path, world):
     assert _accuracy(tmp_path / "m", world) >= 0.8
 
 
-def test_bf16_tables_on_cpu_are_refused_with_the_reason(tmp_path, world):
-    config = SkipGramConfig(dim=16, epochs=1, precision="bf16")
-    with pytest.raises(ConfigError, match=r"bf16.*--device cuda"):
-        train_skipgram(world.dataset, tmp_path / "m", config, show_progress=False)
+def test_bf16_tables_are_refused_with_the_reason():
+    # fbgemm trains no bf16 tables on CPU or CUDA (seen on an H200, see config.NO_BF16).
+    with pytest.raises(ConfigError, match=r"bf16.*no bf16 tables, on CPU or CUDA"):
+        SkipGramConfig(dim=16, epochs=1, precision="bf16", device="cuda")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch.profiler import record_function
 
 from embedrec.engine.errors import EngineError
 from embedrec.engine.skipgram.config import SkipGramConfig
@@ -152,7 +153,8 @@ class TorchRecRunner:
                 start = min(len(windows), s * batch)
                 stop = min(len(windows), start + batch)
                 # Every rank must set the same rate: each owns rows that all ranks update.
-                self.tables.set_lr(lr(s / steps))
+                with record_function("skipgram.set_lr"):
+                    self.tables.set_lr(lr(s / steps))
                 result = self.step.run(windows, start, stop, self.config.seed, stream * 65536 + s)
                 yield result.loss, result.pairs
 

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.profiler import record_function
 
 from embedrec.engine.skipgram.model import CONTEXT, NODE, WORD, SkipGramTables
 from embedrec.engine.skipgram.sampling_tables import HuffmanTree
@@ -98,9 +99,13 @@ class TorchRecSkipGramStep:
         contribute nothing), because TorchRec's all-to-alls expect the same batch on every
         rank.
         """
-        batch = self._batch(windows, start, stop, seed, stream)
-        keys, values = self._lookup(batch)  # values [n·W, F·d]: the one tensor autograd sees
-        with torch.no_grad():
+        # The phases are labelled for torch.profiler (bench/torchrec_step_profile.py); a
+        # label costs ~1 µs when no profiler runs.
+        with record_function("skipgram.batch"):
+            batch = self._batch(windows, start, stop, seed, stream)
+        with record_function("skipgram.lookup"):
+            keys, values = self._lookup(batch)  # values [n·W, F·d]: the one tensor autograd sees
+        with torch.no_grad(), record_function("skipgram.loss"):
             # The loss's gradient is written by hand into one buffer shaped like the pooled
             # output: autograd through per-feature slices and bmm's backward spent more time
             # zero-filling, stacking and cloning than the TBE spent on its lookups.
@@ -108,8 +113,9 @@ class TorchRecSkipGramStep:
                 grad, loss = self._loss_compiled(values, keys, batch)
             else:
                 grad, loss = self._loss_in_torch(values, keys, batch)
-        values.backward(grad.view_as(values))
-        self._clear_grad()
+        with record_function("skipgram.backward"):
+            values.backward(grad.view_as(values))
+            self._clear_grad()
         return StepResult(loss=loss, pairs=batch.pairs)
 
     def _compiled_loss(self, values: torch.Tensor) -> bool:

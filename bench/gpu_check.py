@@ -4,6 +4,12 @@ On a CUDA machine (torch preinstalled, no torchrec or fbgemm, maybe no network):
 
     python bench/gpu_check.py --wheels wheels/            # ~2-5 minutes, must stay under 8
 
+On the project's GPU tool (no index at all), with the packages unpacked from the pieces of
+``bench/gpu_bundle.py`` (docs/performance.md "GPU" has the commands; an H200 took 91 s)::
+
+    python3 bench/gpu_check.py --constraints requirements/constraints-cuda-torch2.11.txt \
+        --threads 16 --batch-size 0,32768
+
 On any machine, end to end on tiny data in seconds (the test suite runs this)::
 
     .venv/bin/python bench/gpu_check.py --device cpu --words 20000 --epochs 1
@@ -22,8 +28,9 @@ What it does, each step printed as it goes:
 3. **Train.** ``python -m embedrec.engine train skipgram --kernel torchrec --device DEVICE`` and
    gensim (``--gensim-threads``, 16 by default) on the very same sentences, same settings.
 4. **Report.** One table: words/s, ×gensim, training seconds, analogies when
-   ``--questions`` exists; JSON with ``--json-out``. Exit status 1 when ``--budget``
-   seconds were exceeded, 2 when a step failed (with its reason on one line).
+   ``--questions`` exists, one embedrec row per ``--batch-size``; JSON with ``--json-out``.
+   Exit status 1 when ``--budget`` seconds were exceeded, 2 when a step failed (with its
+   reason on one line).
 """
 
 from __future__ import annotations
@@ -209,9 +216,12 @@ def build_dataset(text: Path, work: Path, min_count: int) -> tuple[Path, Path]:
     return dataset, sentences
 
 
-def train_embedrec(args: argparse.Namespace, dataset: Path, work: Path) -> tuple[Row, Path]:
-    """``python -m embedrec.engine train skipgram`` on the device with the torchrec kernel."""
-    model = work / "embedrec-model"
+def train_embedrec(
+    args: argparse.Namespace, dataset: Path, work: Path, batch_size: int
+) -> tuple[Row, Path]:
+    """``python -m embedrec.engine train skipgram`` on the device with the torchrec kernel
+    (``batch_size`` centre words per step; 0: the engine's default)."""
+    model = work / f"embedrec-model-{batch_size}"
     cmd = [
         sys.executable,
         "-m",
@@ -225,15 +235,18 @@ def train_embedrec(args: argparse.Namespace, dataset: Path, work: Path) -> tuple
     cmd += ["--overwrite", "--json", "--no-progress", "--kernel", "torchrec"]
     cmd += ["--device", args.device, "--epochs", str(args.epochs), "--dim", str(args.dim)]
     cmd += ["--sample", str(args.sample), "--threads", str(args.threads)]
-    if args.batch_size:
-        cmd += ["--batch-size", str(args.batch_size)]
+    if batch_size:
+        cmd += ["--batch-size", str(batch_size)]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    log = work / f"embedrec-{batch_size}.log"  # the whole stderr, traceback included
+    log.write_text(done.stderr)
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise CheckError(f"embedrec training failed: {tail}")
+        raise CheckError(f"embedrec training failed: {tail} (whole log: {log})")
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    per_step = f", batch {batch_size}" if batch_size else ""
     row = Row(
-        f"embedrec (torchrec kernel, {args.device})",
+        f"embedrec (torchrec kernel, {args.device}{per_step})",
         args.device,
         args.threads,
         float(result["words_per_sec"]),
@@ -295,6 +308,17 @@ def report(rows: list[Row], elapsed: float, budget: float) -> str:
     return "\n".join(lines)
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    """``"512,8192"`` → (512, 8192); each a whole number ≥ 0."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected sizes like 512 or 512,8192")
+    return sizes
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
@@ -307,7 +331,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--sample", type=float, default=1e-4)
     parser.add_argument("--min-count", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=0, help="0: the engine's default")
+    parser.add_argument(
+        "--batch-size",
+        type=_sizes,
+        default=(0,),
+        help="centre words per step, comma-separated for one run each (0: the engine's default)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="embedrec's CPU threads")
     parser.add_argument("--gensim-threads", type=int, default=16)
     parser.add_argument("--budget", type=float, default=480.0, help="seconds for everything")
@@ -330,12 +359,12 @@ def run_check(args: argparse.Namespace) -> tuple[list[Row], float]:
     dataset, sentences = build_dataset(text, work, args.min_count)
     print(f"data ready ({time.perf_counter() - started:.0f} s); training", flush=True)
     questions = Path(args.questions) if args.questions else None
-    ours, model = train_embedrec(args, dataset, work)
     theirs, vectors = train_gensim(args, sentences, work)
-    rows = [
-        with_analogy(theirs, vectors, questions, work),
-        with_analogy(ours, model, questions, work),
-    ]
+    rows = [with_analogy(theirs, vectors, questions, work)]
+    for batch_size in args.batch_size:
+        ours, model = train_embedrec(args, dataset, work, batch_size)
+        rows.append(with_analogy(ours, model, questions, work))
+        print(report(rows, time.perf_counter() - started, args.budget), flush=True)
     return rows, time.perf_counter() - started
 
 

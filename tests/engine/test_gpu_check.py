@@ -24,13 +24,17 @@ def test_gpu_check_runs_end_to_end_on_cpu(tmp_path, world):
     cmd += ["--corpus", str(world.corpus), "--questions", str(world.questions)]
     cmd += ["--words", "30000", "--epochs", "1", "--dim", "16", "--threads", "1"]
     cmd += ["--gensim-threads", "1", "--work", str(tmp_path / "work")]
-    cmd += ["--json-out", str(report)]
+    cmd += ["--json-out", str(report), "--batch-size", "0,256"]  # one run per batch size
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=550)
     assert done.returncode in (0, 1), done.stderr[-3000:]  # 1: over the budget, not broken
     assert "| gensim 4.4.0 | cpu | 1 |" in done.stdout
     assert "| embedrec (torchrec kernel, cpu) | cpu | 1 |" in done.stdout
     rows = json.loads(report.read_text())["rows"]
-    assert [row["trainer"] for row in rows] == ["gensim 4.4.0", "embedrec (torchrec kernel, cpu)"]
+    assert [row["trainer"] for row in rows] == [
+        "gensim 4.4.0",
+        "embedrec (torchrec kernel, cpu)",
+        "embedrec (torchrec kernel, cpu, batch 256)",
+    ]
     assert all(row["words_per_sec"] > 0 and row["analogy"] is not None for row in rows)
 
 
@@ -44,3 +48,21 @@ def test_gpu_check_says_why_when_cuda_is_missing(tmp_path, world):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("gpu check failed:")
+
+
+def test_step_profile_names_every_phase_on_cpu(tmp_path, world):
+    # bench/torchrec_step_profile.py is the GPU profile's script; its CPU path runs here.
+    report = tmp_path / "profile.json"
+    cmd = [sys.executable, str(REPO / "bench" / "torchrec_step_profile.py"), "--device", "cpu"]
+    cmd += ["--corpus", str(world.corpus), "--words", "20000", "--batch-size", "64,256"]
+    cmd += ["--dim", "16", "--threads", "1", "--work", str(tmp_path / "work")]
+    cmd += ["--json-out", str(report)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=550)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(report.read_text())["results"]
+    assert [r["batch_size"] for r in results] == [64, 256]
+    for result in results:
+        assert result["steps"] > 0 and result["ms_per_step"] > 0
+        # the labels in TorchRecSkipGramStep.run: each phase's host time is measured
+        assert all(result["phases"][p]["host_ms"] > 0 for p in ("batch", "lookup", "loss"))
+        assert result["phases"]["backward"]["host_ms"] > 0

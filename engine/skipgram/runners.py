@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.profiler import record_function
 
 from embedrec.engine.errors import EngineError
 from embedrec.engine.skipgram.config import SkipGramConfig
@@ -28,7 +27,7 @@ from embedrec.engine.skipgram.hogwild_kernel import RULE_GENSIM_SGD, train_block
 from embedrec.engine.skipgram.kernel_common import sigmoid_tables
 from embedrec.engine.skipgram.model import CONTEXT, NODE, WORD, SkipGramTables
 from embedrec.engine.skipgram.sampling_tables import HuffmanTree
-from embedrec.engine.skipgram.torchrec_step import TorchRecSkipGramStep
+from embedrec.engine.skipgram.torchrec_step import TorchRecSkipGramStep, phase
 from embedrec.engine.skipgram.window_batches import build_windows
 
 StepOutcome = tuple[float, int]  # (summed loss, pairs trained)
@@ -153,7 +152,7 @@ class TorchRecRunner:
                 start = min(len(windows), s * batch)
                 stop = min(len(windows), start + batch)
                 # Every rank must set the same rate: each owns rows that all ranks update.
-                with record_function("skipgram.set_lr"):
+                with phase("skipgram.set_lr"):
                     self.tables.set_lr(lr(s / steps))
                 result = self.step.run(windows, start, stop, self.config.seed, stream * 65536 + s)
                 yield result.loss, result.pairs

@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -52,8 +53,9 @@ REPO = Path(__file__).resolve().parents[1]
 # The shared corpus and eval sets: beside the checkout, or where EMBEDREC_SHARED_DATA says
 # (a worktree elsewhere).
 SHARED = Path(os.environ.get("EMBEDREC_SHARED_DATA") or REPO.parent / "shared" / "data")
-sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# pyproject's package-dir: where each part of the `embedrec` namespace lives in the checkout.
+PACKAGE_DIRS = ("engine", "pipelines", "indexes", "serving")
 
 # (import name, pip requirement, pip flags): what the check needs, in install order.
 NEEDED: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
@@ -167,6 +169,34 @@ def _report_torch(constraints: Path) -> None:
         )
 
 
+def embedrec_from_checkout(work: Path) -> bool:
+    """Make `embedrec` importable when it is not installed (a GPU host's bare image): links in
+    ``work/src/embedrec`` to the checkout's folders, on ``sys.path`` and on ``PYTHONPATH`` for
+    the trainer's process. Returns False when an installed embedrec is used as it is.
+
+    The checkout's own ``embedrec/`` folder holds only the namespace's top (the other parts
+    are folders beside it), so the repository root on the path would shadow a working one.
+    """
+    if importlib.util.find_spec("embedrec") is not None:
+        try:
+            importlib.import_module("embedrec.engine")
+            return False
+        except ImportError:  # the checkout's top alone: forget it, then link the whole
+            for name in [name for name in sys.modules if name.split(".")[0] == "embedrec"]:
+                del sys.modules[name]
+    package = work / "src" / "embedrec"
+    shutil.rmtree(package.parent, ignore_errors=True)
+    package.mkdir(parents=True)
+    for entry in [*(REPO / "embedrec").iterdir(), *(REPO / name for name in PACKAGE_DIRS)]:
+        if entry.name != "__pycache__":
+            (package / entry.name).symlink_to(entry)
+    sys.path.insert(0, str(package.parent))
+    paths = [str(package.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+    importlib.invalidate_caches()
+    return True
+
+
 def prepare_text(corpus: Path, words: int, work: Path) -> Path:
     """The first ``words`` words of ``corpus`` (.gz or text) as lines of 1,000 words."""
     text = work / "corpus.txt"
@@ -237,7 +267,8 @@ def train_embedrec(
     cmd += ["--sample", str(args.sample), "--threads", str(args.threads)]
     if batch_size:
         cmd += ["--batch-size", str(batch_size)]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    # Not from the repository root: its `embedrec/` folder would shadow the package.
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
     log = work / f"embedrec-{batch_size}.log"  # the whole stderr, traceback included
     log.write_text(done.stderr)
     if done.returncode != 0:
@@ -355,6 +386,8 @@ def run_check(args: argparse.Namespace) -> tuple[list[Row], float]:
         raise CheckError("--device cuda but torch sees no CUDA device (use --device cpu)")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    if embedrec_from_checkout(work):
+        print(f"embedrec is not installed: using the checkout through {work / 'src'}")
     text = prepare_text(Path(args.corpus), args.words, work)
     dataset, sentences = build_dataset(text, work, args.min_count)
     print(f"data ready ({time.perf_counter() - started:.0f} s); training", flush=True)

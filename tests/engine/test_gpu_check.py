@@ -66,3 +66,36 @@ def test_step_profile_names_every_phase_on_cpu(tmp_path, world):
         # the labels in TorchRecSkipGramStep.run: each phase's host time is measured
         assert all(result["phases"][p]["host_ms"] > 0 for p in ("batch", "lookup", "loss"))
         assert result["phases"]["backward"]["host_ms"] > 0
+
+
+def test_without_an_install_the_check_links_the_checkout(tmp_path):
+    # A GPU host's bare image has no embedrec installed: the check links the checkout's
+    # folders into one package instead of failing on the checkout's partial `embedrec/`.
+    script = f"""
+import sys
+from pathlib import Path
+sys.meta_path = [f for f in sys.meta_path if "editable" not in (f.__module__ or "")]
+sys.path.insert(0, {str(REPO / "bench")!r})
+sys.path.insert(0, {str(REPO)!r})  # the checkout first, as with PYTHONPATH=$PWD
+import gpu_check
+assert gpu_check.embedrec_from_checkout(Path({str(tmp_path)!r}))
+import embedrec.engine.skipgram.config as config
+print(config.__file__)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str(
+        tmp_path / "src" / "embedrec" / "engine" / "skipgram" / "config.py"
+    )
+
+
+def test_the_checks_package_folders_are_pyprojects():
+    import tomllib
+
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import gpu_check
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    dirs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+    assert set(gpu_check.PACKAGE_DIRS) == {d for d in dirs.values() if d != "embedrec"}

@@ -119,7 +119,8 @@ def pack(site: Path, out: Path, pieces: int) -> list[Path]:
                 ["tar", "cf", "-", "-C", str(site), *members], stdout=subprocess.PIPE
             )
             subprocess.run(["xz", "-T0", "-9"], stdin=tar.stdout, stdout=sink, check=True)
-            tar.wait()
+            if tar.wait() != 0:
+                raise subprocess.CalledProcessError(tar.returncode, tar.args)
     subprocess.run(["split", "-n", str(pieces), "-d", str(bundle), str(out / "part-")], check=True)
     bundle.unlink()
     return sorted(out.glob("part-*"))

@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import importlib
-import importlib.util
 import json
 import os
 import shutil
@@ -177,13 +176,12 @@ def embedrec_from_checkout(work: Path) -> bool:
     The checkout's own ``embedrec/`` folder holds only the namespace's top (the other parts
     are folders beside it), so the repository root on the path would shadow a working one.
     """
-    if importlib.util.find_spec("embedrec") is not None:
-        try:
-            importlib.import_module("embedrec.engine")
-            return False
-        except ImportError:  # the checkout's top alone: forget it, then link the whole
-            for name in [name for name in sys.modules if name.split(".")[0] == "embedrec"]:
-                del sys.modules[name]
+    try:
+        importlib.import_module("embedrec.engine")
+        return False
+    except ImportError:  # none, or the checkout's top alone: forget it, then link the whole
+        for name in [name for name in sys.modules if name.split(".")[0] == "embedrec"]:
+            del sys.modules[name]
     package = work / "src" / "embedrec"
     shutil.rmtree(package.parent, ignore_errors=True)
     package.mkdir(parents=True)
@@ -339,14 +337,14 @@ def report(rows: list[Row], elapsed: float, budget: float) -> str:
     return "\n".join(lines)
 
 
-def _sizes(text: str) -> tuple[int, ...]:
-    """``"512,8192"`` → (512, 8192); each a whole number ≥ 0."""
+def batch_sizes(text: str, minimum: int = 0) -> tuple[int, ...]:
+    """``"512,8192"`` → (512, 8192); each a whole number ≥ ``minimum`` (an argparse type)."""
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
         sizes = ()
-    if not sizes or min(sizes) < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected sizes like 512 or 512,8192")
+    if not sizes or min(sizes) < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected sizes ≥ {minimum} like 512,8192")
     return sizes
 
 
@@ -364,7 +362,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument(
         "--batch-size",
-        type=_sizes,
+        type=batch_sizes,
         default=(0,),
         help="centre words per step, comma-separated for one run each (0: the engine's default)",
     )

@@ -23,25 +23,16 @@ import argparse
 import json
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gpu_check import SHARED, build_dataset, prepare_text
+from gpu_check import SHARED, batch_sizes, build_dataset, prepare_text
 
 PHASES = ("batch", "lookup", "loss", "backward", "set_lr")
 RUNTIME_CALLS = ("cudaLaunchKernel", "cudaMemcpyAsync", "cudaStreamSynchronize")
-
-
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        sizes = []
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected sizes like 512 or 512,32768")
-    return sizes
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
     parser.add_argument("--corpus", default=str(SHARED / "corpus" / "wiki-en-100mb.txt.gz"))
     parser.add_argument("--words", type=int, default=1_000_000)
-    parser.add_argument("--batch-size", type=_sizes, default=[512, 32768])
+    parser.add_argument("--batch-size", type=partial(batch_sizes, minimum=1), default=(512, 32768))
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (torch, numba)")
     parser.add_argument("--top", type=int, default=15, help="ops listed by self host time")

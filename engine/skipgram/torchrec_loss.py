@@ -5,80 +5,114 @@
 `embedrec.engine.skipgram.torchrec_step`). In torch the loss is three ``bmm`` calls over
 dense copies of two feature slices, a zero-filled gradient of the whole output and the
 logistic loss on top; on a CPU those passes over the memory cost more than the lookup
-itself. Here the rows are read in place: `pair_scores` takes every (context, output) score
-into a small [n, W, 1+K] array (the caller turns it into the loss and each score's
-gradient with torch's vectorised sigmoid: numba's scalar exp/log calls cost more than the
-dots), `add_pair_grads` adds the rows' gradients and `clear_pair_grads` zeroes exactly
-that afterwards. The same arithmetic as the torch path: every score from the rows as
-looked up, before any update.
+itself. Here `logistic_pairs` walks the rows window by window instead: a window's rows are
+read only by that window's pairs, so its scores, the loss and its rows' gradients are
+taken while the rows are in cache, and the gradients are written **over the rows
+themselves**. The pooled output then is the gradient autograd hands back to the lookup:
+no gradient buffer, nothing to zero (an empty bag's row is zero already and stays so).
+Windows own disjoint rows, so the threads split them without locks. The same arithmetic
+as the torch path: every score from the rows as looked up, before any update.
 """
 
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
 
 
-@numba.njit(fastmath=True, cache=True, nogil=True)
-def pair_scores(
+@numba.njit(fastmath=True, cache=True, nogil=True, parallel=True)
+def logistic_pairs(
     rows: np.ndarray, width: int, word_col: int, out_col: int, dim: int,
-    ctx_counts: np.ndarray, scores: np.ndarray,
-) -> None:  # fmt: skip  # pragma: no cover - jitted
-    """``scores[i, c, j]`` = context c of window i · output j of window i.
+    ctx_counts: np.ndarray, centers: np.ndarray, negatives: np.ndarray, parts: int,
+) -> float:  # fmt: skip  # pragma: no cover - jitted
+    """Summed logistic loss of every (context, output) pair; the rows become their gradients.
 
-    ``rows`` float32 [n·width, F·d]; contexts are bags ``0 .. ctx_counts[i]-1`` of the word
-    feature (columns ``word_col : word_col + dim``), outputs the first ``scores.shape[2]``
-    bags of the output feature (columns ``out_col : ...``); ``scores`` float32 [n, width,
-    outputs], left as it is where c ≥ ctx_counts[i].
+    ``rows`` float32 [n·width, F·d], C-contiguous: window i's contexts are bags
+    ``0 .. ctx_counts[i]-1`` of the word feature (columns ``word_col : word_col + dim``),
+    its outputs bags ``0 .. K`` of the output feature (columns ``out_col : ...``): the
+    centre (label 1), then ``negatives[i]`` (label 0; one equal to ``centers[i]`` is not
+    scored, as in word2vec). Every other row of the two features must be zero (empty bags).
+
+    On return each context row holds Σ_j g·output_j and each output row Σ_c g·context_c,
+    g = σ(s) − label: d loss / d row. ``parts`` threads take a contiguous run of windows.
+
+    >>> rows = np.zeros((2, 4), np.float32)  # one window, width 2, dim 2, K = 1
+    >>> rows[0] = [1, 0, 1, 0]  # context 0 | centre
+    >>> rows[1, 2:] = [0, 1]  # | negative
+    >>> loss = logistic_pairs(rows, 2, 0, 2, 2, np.array([1]), np.array([5]), np.array([[6]]), 1)
+    >>> round(loss, 4)  # softplus(-1) + softplus(0)
+    1.0064
     """
-    n, _, outputs = scores.shape
-    for i in range(n):
-        for c in range(ctx_counts[i]):
-            ctx = rows[i * width + c, word_col : word_col + dim]  # 1-D views: SIMD dots
-            for j in range(outputs):
-                out = rows[i * width + j, out_col : out_col + dim]
-                s = np.float32(0.0)
-                for k in range(dim):
-                    s += ctx[k] * out[k]
-                scores[i, c, j] = s
+    n = ctx_counts.shape[0]
+    outputs = negatives.shape[1] + 1
+    loss = 0.0
+    for part in numba.prange(parts):
+        pair_grads = np.empty((width, outputs), np.float32)
+        scratch = np.empty((width + outputs, dim), np.float32)
+        for i in range(part * n // parts, (part + 1) * n // parts):
+            loss += _window(
+                rows, i * width, word_col, out_col, dim, ctx_counts[i],
+                centers[i], negatives[i], pair_grads, scratch,
+            )  # fmt: skip
+    return loss
 
 
 @numba.njit(fastmath=True, cache=True, nogil=True)
-def add_pair_grads(
-    rows: np.ndarray, grad: np.ndarray, width: int, word_col: int, out_col: int, dim: int,
-    ctx_counts: np.ndarray, dscores: np.ndarray,
-) -> None:  # fmt: skip  # pragma: no cover - jitted
-    """Add each pair's gradient to both of its rows: context += g·output, output += g·context.
+def _window(
+    rows: np.ndarray, base: int, word_col: int, out_col: int, dim: int, count: int,
+    center: int, negatives: np.ndarray, pair_grads: np.ndarray, scratch: np.ndarray,
+) -> float:  # fmt: skip  # pragma: no cover - jitted
+    """`logistic_pairs` for the window whose rows start at ``base``; returns its loss.
 
-    Shapes as `pair_scores`; ``dscores[i, c, j]`` is pair (c, j)'s d loss / d score (0
-    where there is no pair); ``grad`` like ``rows``.
+    ``pair_grads`` float32 [≥ count, K+1] and ``scratch`` float32 [≥ count + K+1, dim]:
+    the gradients are summed there first, since every row is read by the other side's
+    gradients until the last pair.
     """
-    n, _, outputs = dscores.shape
-    for i in range(n):
-        for c in range(ctx_counts[i]):
-            ctx = rows[i * width + c, word_col : word_col + dim]
-            ctx_grad = grad[i * width + c, word_col : word_col + dim]
-            for j in range(outputs):
-                g = dscores[i, c, j]
-                if g == 0.0:
-                    continue
-                out = rows[i * width + j, out_col : out_col + dim]
-                out_grad = grad[i * width + j, out_col : out_col + dim]
-                for k in range(dim):
-                    ctx_grad[k] += g * out[k]
-                for k in range(dim):
-                    out_grad[k] += g * ctx[k]
-
-
-@numba.njit(cache=True, nogil=True)
-def clear_pair_grads(
-    grad: np.ndarray, width: int, word_col: int, out_col: int, dim: int,
-    ctx_counts: np.ndarray, outputs: int,
-) -> None:  # fmt: skip  # pragma: no cover - jitted
-    """Zero what `add_pair_grads` can have written for these windows (and nothing else), so
-    one zeroed buffer serves every step without a 4 MB memset each time."""
-    for i in range(ctx_counts.shape[0]):
-        for c in range(ctx_counts[i]):
-            grad[i * width + c, word_col : word_col + dim] = 0.0
+    outputs = negatives.shape[0] + 1
+    loss = 0.0
+    for j in range(outputs):
+        out = rows[base + j, out_col : out_col + dim]  # 1-D views: SIMD dots
+        for c in range(count):
+            ctx = rows[base + c, word_col : word_col + dim]
+            s = np.float32(0.0)
+            for k in range(dim):
+                s += ctx[k] * out[k]
+            pair_grads[c, j] = s
+    for j in range(outputs):
+        label = np.float32(1.0) if j == 0 else np.float32(0.0)
+        scored = j == 0 or negatives[j - 1] != center
+        for c in range(count):
+            s = pair_grads[c, j]
+            # σ(s) and softplus(s) from one exp of −|s|: neither overflows
+            e = np.float32(math.exp(-abs(s)))
+            sigmoid = np.float32(1.0) / (np.float32(1.0) + e)
+            if s < 0.0:
+                sigmoid = e * sigmoid
+            if scored:
+                loss += max(s, np.float32(0.0)) + np.float32(math.log1p(e)) - label * s
+                pair_grads[c, j] = sigmoid - label
+            else:
+                pair_grads[c, j] = 0.0
+    for c in range(count):
+        ctx_grad = scratch[c]
+        ctx_grad[:] = 0.0
         for j in range(outputs):
-            grad[i * width + j, out_col : out_col + dim] = 0.0
+            g = pair_grads[c, j]
+            out = rows[base + j, out_col : out_col + dim]
+            for k in range(dim):
+                ctx_grad[k] += g * out[k]
+    for j in range(outputs):
+        out_grad = scratch[count + j]
+        out_grad[:] = 0.0  # stays zero without contexts: the rows were looked up, not scored
+        for c in range(count):
+            g = pair_grads[c, j]
+            ctx = rows[base + c, word_col : word_col + dim]
+            for k in range(dim):
+                out_grad[k] += g * ctx[k]
+    for c in range(count):
+        rows[base + c, word_col : word_col + dim] = scratch[c]
+    for j in range(outputs):
+        rows[base + j, out_col : out_col + dim] = scratch[count + j]
+    return loss

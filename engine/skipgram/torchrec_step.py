@@ -29,6 +29,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -36,11 +37,7 @@ from torch.profiler import record_function
 
 from embedrec.engine.skipgram.model import CONTEXT, NODE, WORD, SkipGramTables
 from embedrec.engine.skipgram.sampling_tables import HuffmanTree
-from embedrec.engine.skipgram.torchrec_loss import (
-    add_pair_grads,
-    clear_pair_grads,
-    pair_scores,
-)
+from embedrec.engine.skipgram.torchrec_loss import logistic_pairs
 from embedrec.engine.skipgram.window_batches import Windows, draw_negatives
 
 
@@ -98,8 +95,6 @@ class TorchRecSkipGramStep:
         labels = torch.zeros(1, 1, self.bags_per_window, device=self.device)
         labels[..., 0] = 1.0
         self._labels = labels  # broadcast over [n, W, W] scores: the centre is the positive
-        self._grad: torch.Tensor | None = None  # `_grad_buffer`
-        self._dirty: tuple[Any, ...] | None = None  # what the last compiled step wrote
 
     def run(self, windows: Windows, start: int, stop: int, seed: int, stream: int) -> StepResult:
         """Train on windows ``start:stop``; an empty range still joins the collectives.
@@ -114,16 +109,16 @@ class TorchRecSkipGramStep:
         with phase("skipgram.lookup"):
             keys, values = self._lookup(batch)  # values [n·W, F·d]: the one tensor autograd sees
         with torch.no_grad(), phase("skipgram.loss"):
-            # The loss's gradient is written by hand into one buffer shaped like the pooled
-            # output: autograd through per-feature slices and bmm's backward spent more time
-            # zero-filling, stacking and cloning than the TBE spent on its lookups.
+            # The loss's gradient is written by hand, shaped like the pooled output (on the
+            # CPU over the output itself): autograd through per-feature slices and bmm's
+            # backward spent more time zero-filling, stacking and cloning than the TBE spent
+            # on its lookups.
             if self._compiled_loss(values):
                 grad, loss = self._loss_compiled(values, keys, batch)
             else:
                 grad, loss = self._loss_in_torch(values, keys, batch)
         with phase("skipgram.backward"):
             values.backward(grad.view_as(values))
-            self._clear_grad()
         return StepResult(loss=loss, pairs=batch.pairs)
 
     def _compiled_loss(self, values: torch.Tensor) -> bool:
@@ -136,39 +131,19 @@ class TorchRecSkipGramStep:
             and values.is_contiguous()
         )
 
-    def _grad_buffer(self, values: torch.Tensor) -> torch.Tensor:
-        """A gradient buffer shaped like ``values``, zeroed once and reused across steps:
-        after each backward `_clear_grad` zeroes what the step wrote (still in cache then),
-        where a fresh or memset 4 MB buffer per step cost ~20% of the step."""
-        if self._grad is None or self._grad.shape != values.shape:
-            self._grad = torch.zeros_like(values)
-        return self._grad
-
-    def _clear_grad(self) -> None:
-        if self._dirty is not None and self._grad is not None:
-            clear_pair_grads(self._grad.numpy(), self.bags_per_window, *self._dirty)
-            self._dirty = None
-
     def _loss_compiled(
         self, values: torch.Tensor, keys: list[str], batch: _Batch
     ) -> tuple[torch.Tensor, float]:
-        n, width, outputs = batch.centers.shape[0], self.bags_per_window, 1 + self.negative
-        rows, grad = values.detach().numpy(), self._grad_buffer(values)
+        """The loss; ``values`` is overwritten with its own gradient (`logistic_pairs`)."""
+        assert batch.negatives is not None
+        rows = values.detach()
         dim = rows.shape[1] // len(keys)
-        columns = (keys.index(WORD) * dim, keys.index(CONTEXT) * dim, dim)
-        ctx_counts = batch.lengths[0].sum(axis=1)
-        scores = np.zeros((n, width, outputs), np.float32)
-        pair_scores(rows, width, *columns, ctx_counts, scores)
-        weight = self._negative_weight(batch)
-        logits = torch.from_numpy(scores)
-        labels = self._labels[..., :outputs].expand_as(logits).contiguous()
-        dscores = (torch.sigmoid(logits) - labels) * weight
-        # the logistic loss as softplus(s) - label·s: the value of
-        # binary_cross_entropy_with_logits at a third of its cost on these small tensors
-        loss = torch.sum(weight * (F.softplus(logits) - labels * logits))
-        add_pair_grads(rows, grad.numpy(), width, *columns, ctx_counts, dscores.numpy())
-        self._dirty = (*columns, ctx_counts, outputs)
-        return grad, float(loss)
+        loss = logistic_pairs(
+            rows.numpy(), self.bags_per_window, keys.index(WORD) * dim,
+            keys.index(CONTEXT) * dim, dim, batch.lengths[0].sum(axis=1),
+            batch.centers, batch.negatives, numba.get_num_threads(),
+        )  # fmt: skip
+        return rows, float(loss)
 
     def _loss_in_torch(
         self, values: torch.Tensor, keys: list[str], batch: _Batch
@@ -282,15 +257,22 @@ class TorchRecSkipGramStep:
         return _Batch(keys, ids, lengths, centers, negatives, int(ctx_lengths.sum()))
 
     def _kjt(self, batch: _Batch) -> object:
-        """The KJT of one step: every feature ``n · bags_per_window`` bags, window-major."""
+        """The KJT of one step: every feature ``n · bags_per_window`` bags, window-major.
+
+        The ids per feature are known here, so they are passed: TorchRec would otherwise
+        sum the lengths per key on the device and read the sums back (a GPU sync a step).
+        """
         from torchrec import KeyedJaggedTensor
 
         lengths = np.concatenate([feature.ravel() for feature in batch.lengths])
+        per_key = [len(ids) for ids in batch.ids]
         return KeyedJaggedTensor(
             keys=batch.keys,
             values=torch.from_numpy(np.concatenate(batch.ids)),
             lengths=torch.from_numpy(lengths.astype(np.int32)),
             stride=batch.centers.shape[0] * self.bags_per_window,
+            length_per_key=per_key,
+            offset_per_key=[0, *np.cumsum(per_key).tolist()],
         ).to(self.device)
 
 

@@ -17,7 +17,6 @@ def _step(negative: int, width: int) -> TorchRecSkipGramStep:
     step.device = torch.device("cpu")
     step._labels = torch.zeros(1, 1, width)
     step._labels[..., 0] = 1.0
-    step._grad, step._dirty = None, None
     return step
 
 
@@ -33,6 +32,15 @@ def _batch(n: int, negative: int, width: int, rng: np.random.Generator) -> _Batc
     return _Batch([WORD, CONTEXT], [], lengths, centers, negatives, int(contexts.sum()))
 
 
+def _pooled(batch: _Batch, keys: list[str], dim: int, rng: np.random.Generator) -> np.ndarray:
+    """Random rows as a pooled lookup gives them: an empty bag's row is zero."""
+    rows = rng.normal(0, 0.8, (batch.lengths[0].size, len(keys) * dim)).astype(np.float32)
+    for key, lengths in zip(batch.keys, batch.lengths, strict=True):
+        column = keys.index(key) * dim
+        rows[lengths.ravel() == 0, column : column + dim] = 0.0
+    return rows
+
+
 @pytest.mark.parametrize("keys", [[WORD, CONTEXT], [CONTEXT, WORD]])
 def test_the_compiled_loss_is_the_torch_loss(keys) -> None:
     """``keys``: the features' order in the pooled rows (the lookup's, not the batch's)."""
@@ -40,17 +48,24 @@ def test_the_compiled_loss_is_the_torch_loss(keys) -> None:
     rng = np.random.default_rng(0)
     step = _step(negative, width)
     batch = _batch(n, negative, width, rng)
-    values = torch.from_numpy(rng.normal(0, 0.8, (n * width, 2 * dim)).astype(np.float32))
+    values = torch.from_numpy(_pooled(batch, keys, dim, rng))
     assert step._compiled_loss(values)
-    for _ in range(2):  # the second step reuses the gradient buffer of the first
-        grad, loss = step._loss_compiled(values, keys, batch)
-        expected_grad, expected_loss = step._loss_in_torch(values, keys, batch)
-        assert loss == pytest.approx(expected_loss, rel=1e-5)
-        np.testing.assert_allclose(grad.numpy(), expected_grad.view_as(values).numpy(), atol=1e-5)
-        assert np.count_nonzero(grad.numpy()) > 0
-        step._clear_grad()  # as `run` does after the backward
-        assert not np.any(grad.numpy()), "the reused buffer must be all zero again"
-        # another batch next: fewer or more contexts per window, other negatives — nothing
-        # of this step's gradient may remain in the rows the next one leaves empty
-        batch = _batch(n, negative, width, rng)
-        values = torch.from_numpy(rng.normal(0, 0.8, (n * width, 2 * dim)).astype(np.float32))
+    expected_grad, expected_loss = step._loss_in_torch(values, keys, batch)
+    grad, loss = step._loss_compiled(values, keys, batch)
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    np.testing.assert_allclose(grad.numpy(), expected_grad.view_as(values).numpy(), atol=1e-5)
+    assert grad.data_ptr() == values.data_ptr(), "the gradient is written over the rows"
+    assert np.count_nonzero(grad.numpy()) > 0
+
+
+def test_a_window_without_contexts_gets_zero_gradients() -> None:
+    """Its centre and negatives were looked up (their rows are not zero) but never scored."""
+    negative, width, dim = 2, 4, 3
+    step = _step(negative, width)
+    lengths = [_filled(np.array([0]), width), _filled(np.array([1 + negative]), width)]
+    batch = _Batch([WORD, CONTEXT], [], lengths, np.array([4]), np.array([[7, 8]]), 0)
+    values = torch.zeros(width, 2 * dim)
+    values[: 1 + negative, dim:] = 0.5
+    grad, loss = step._loss_compiled(values, [WORD, CONTEXT], batch)
+    assert loss == 0.0
+    assert not np.any(grad.numpy())

@@ -28,9 +28,9 @@ What it does, each step printed as it goes:
 3. **Train.** ``python -m embedrec.engine train skipgram --kernel torchrec --device DEVICE`` and
    gensim (``--gensim-threads``, 16 by default) on the very same sentences, same settings.
 4. **Report.** One table: words/s, ×gensim, training seconds, analogies when
-   ``--questions`` exists, one embedrec row per ``--batch-size``; JSON with ``--json-out``.
-   Exit status 1 when ``--budget`` seconds were exceeded, 2 when a step failed (with its
-   reason on one line).
+   ``--questions`` exists, one embedrec row per ``--batch-size`` and ``--lr`` pair; JSON
+   with ``--json-out``. Exit status 1 when ``--budget`` seconds were exceeded, 2 when a
+   step failed (with its reason on one line).
 """
 
 from __future__ import annotations
@@ -245,11 +245,12 @@ def build_dataset(text: Path, work: Path, min_count: int) -> tuple[Path, Path]:
 
 
 def train_embedrec(
-    args: argparse.Namespace, dataset: Path, work: Path, batch_size: int
+    args: argparse.Namespace, dataset: Path, work: Path, batch_size: int, lr: float = 0.0
 ) -> tuple[Row, Path]:
     """``python -m embedrec.engine train skipgram`` on the device with the torchrec kernel
-    (``batch_size`` centre words per step; 0: the engine's default)."""
-    model = work / f"embedrec-model-{batch_size}"
+    (``batch_size`` centre words per step, starting rate ``lr``; 0: the engine's default)."""
+    settings = run_label(batch_size, lr)
+    model = work / f"embedrec-model-{batch_size}-{lr:g}"
     cmd = [
         sys.executable,
         "-m",
@@ -265,17 +266,18 @@ def train_embedrec(
     cmd += ["--sample", str(args.sample), "--threads", str(args.threads)]
     if batch_size:
         cmd += ["--batch-size", str(batch_size)]
+    if lr:
+        cmd += ["--lr", str(lr)]
     # Not from the repository root: its `embedrec/` folder would shadow the package.
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
-    log = work / f"embedrec-{batch_size}.log"  # the whole stderr, traceback included
+    log = work / f"embedrec-{batch_size}-{lr:g}.log"  # the whole stderr, traceback included
     log.write_text(done.stderr)
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise CheckError(f"embedrec training failed: {tail} (whole log: {log})")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    per_step = f", batch {batch_size}" if batch_size else ""
     row = Row(
-        f"embedrec (torchrec kernel, {args.device}{per_step})",
+        f"embedrec (torchrec kernel, {args.device}{settings})",
         args.device,
         args.threads,
         float(result["words_per_sec"]),
@@ -337,6 +339,26 @@ def report(rows: list[Row], elapsed: float, budget: float) -> str:
     return "\n".join(lines)
 
 
+def run_label(batch_size: int, lr: float) -> str:
+    """What a run sets beyond the defaults, as its row names it.
+
+    >>> run_label(0, 0.0), run_label(8192, 0.0), run_label(2048, 0.4)
+    ('', ', batch 8192', ', batch 2048, lr 0.4')
+    """
+    return (f", batch {batch_size}" if batch_size else "") + (f", lr {lr:g}" if lr else "")
+
+
+def rates(text: str) -> tuple[float, ...]:
+    """``"0,0.4"`` → (0.0, 0.4): starting rates ≥ 0, 0 for the engine's (an argparse type)."""
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected rates ≥ 0 like 0,0.4")
+    return values
+
+
 def batch_sizes(text: str, minimum: int = 0) -> tuple[int, ...]:
     """``"512,8192"`` → (512, 8192); each a whole number ≥ ``minimum`` (an argparse type)."""
     try:
@@ -366,6 +388,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=(0,),
         help="centre words per step, comma-separated for one run each (0: the engine's default)",
     )
+    parser.add_argument(
+        "--lr",
+        type=rates,
+        default=(0.0,),
+        help="starting rates, comma-separated: one run per batch size and rate (0: the default)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="embedrec's CPU threads")
     parser.add_argument("--gensim-threads", type=int, default=16)
     parser.add_argument("--budget", type=float, default=480.0, help="seconds for everything")
@@ -393,8 +421,9 @@ def run_check(args: argparse.Namespace) -> tuple[list[Row], float]:
     theirs, vectors = train_gensim(args, sentences, work)
     rows = [with_analogy(theirs, vectors, questions, work)]
     for batch_size in args.batch_size:
-        ours, model = train_embedrec(args, dataset, work, batch_size)
-        rows.append(with_analogy(ours, model, questions, work))
+        for lr in args.lr:
+            ours, model = train_embedrec(args, dataset, work, batch_size, lr)
+            rows.append(with_analogy(ours, model, questions, work))
         print(report(rows, time.perf_counter() - started, args.budget), flush=True)
     return rows, time.perf_counter() - started
 

@@ -25,6 +25,7 @@ def test_gpu_check_runs_end_to_end_on_cpu(tmp_path, world):
     cmd += ["--words", "30000", "--epochs", "1", "--dim", "16", "--threads", "1"]
     cmd += ["--gensim-threads", "1", "--work", str(tmp_path / "work")]
     cmd += ["--json-out", str(report), "--batch-size", "0,256"]  # one run per batch size
+    cmd += ["--lr", "0,0.5"]  # ... and rate
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=550)
     assert done.returncode in (0, 1), done.stderr[-3000:]  # 1: over the budget, not broken
     assert "| gensim 4.4.0 | cpu | 1 |" in done.stdout
@@ -33,9 +34,14 @@ def test_gpu_check_runs_end_to_end_on_cpu(tmp_path, world):
     assert [row["trainer"] for row in rows] == [
         "gensim 4.4.0",
         "embedrec (torchrec kernel, cpu)",
+        "embedrec (torchrec kernel, cpu, lr 0.5)",
         "embedrec (torchrec kernel, cpu, batch 256)",
+        "embedrec (torchrec kernel, cpu, batch 256, lr 0.5)",
     ]
     assert all(row["words_per_sec"] > 0 and row["analogy"] is not None for row in rows)
+    saved = tmp_path / "work" / "embedrec-model-256-0.5" / "config.json"
+    skipgram = json.loads(saved.read_text())["skipgram"]  # what the trainer was given
+    assert (skipgram["batch_size"], skipgram["lr"]) == (256, 0.5)
 
 
 def test_gpu_check_says_why_when_cuda_is_missing(tmp_path, world):

@@ -350,24 +350,22 @@ def run_label(batch_size: int, lr: float) -> str:
 
 def rates(text: str) -> tuple[float, ...]:
     """``"0,0.4"`` → (0.0, 0.4): starting rates ≥ 0, 0 for the engine's (an argparse type)."""
-    try:
-        values = tuple(float(part) for part in text.split(","))
-    except ValueError:
-        values = ()
-    if not values or min(values) < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected rates ≥ 0 like 0,0.4")
-    return values
+    return _numbers(text, float, 0, "rates", "0,0.4")
 
 
 def batch_sizes(text: str, minimum: int = 0) -> tuple[int, ...]:
     """``"512,8192"`` → (512, 8192); each a whole number ≥ ``minimum`` (an argparse type)."""
+    return _numbers(text, int, minimum, "sizes", "512,8192")
+
+
+def _numbers(text: str, kind: Any, minimum: float, what: str, example: str) -> tuple[Any, ...]:
     try:
-        sizes = tuple(int(part) for part in text.split(","))
+        values = tuple(kind(part) for part in text.split(","))
     except ValueError:
-        sizes = ()
-    if not sizes or min(sizes) < minimum:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected sizes ≥ {minimum} like 512,8192")
-    return sizes
+        values = ()
+    if not values or min(values) < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected {what} ≥ {minimum} like {example}")
+    return values
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -95,24 +95,25 @@ def _window(
                 pair_grads[c, j] = sigmoid - label
             else:
                 pair_grads[c, j] = 0.0
-    for c in range(count):
-        ctx_grad = scratch[c]
-        ctx_grad[:] = 0.0
-        for j in range(outputs):
-            g = pair_grads[c, j]
-            out = rows[base + j, out_col : out_col + dim]
-            for k in range(dim):
-                ctx_grad[k] += g * out[k]
-    for j in range(outputs):
-        out_grad = scratch[count + j]
-        out_grad[:] = 0.0  # stays zero without contexts: the rows were looked up, not scored
-        for c in range(count):
-            g = pair_grads[c, j]
-            ctx = rows[base + c, word_col : word_col + dim]
-            for k in range(dim):
-                out_grad[k] += g * ctx[k]
+    for c in range(count):  # context c: Σ_j g[c, j] · output j
+        _weighted_sum(scratch[c], rows, base, out_col, dim, pair_grads[c, :outputs])
+    for j in range(outputs):  # output j: Σ_c g[c, j] · context c (zero without contexts)
+        _weighted_sum(scratch[count + j], rows, base, word_col, dim, pair_grads[:count, j])
     for c in range(count):
         rows[base + c, word_col : word_col + dim] = scratch[c]
     for j in range(outputs):
         rows[base + j, out_col : out_col + dim] = scratch[count + j]
     return loss
+
+
+@numba.njit(fastmath=True, cache=True, nogil=True)
+def _weighted_sum(
+    out: np.ndarray, rows: np.ndarray, base: int, col: int, dim: int, weights: np.ndarray
+) -> None:  # pragma: no cover - jitted
+    """``out`` = Σ_i weights[i] · rows[base + i, col : col + dim]."""
+    out[:] = 0.0
+    for i in range(weights.shape[0]):
+        g = weights[i]
+        row = rows[base + i, col : col + dim]
+        for k in range(dim):
+            out[k] += g * row[k]

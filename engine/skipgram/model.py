@@ -178,6 +178,7 @@ class SkipGramTables:
     @classmethod
     def build(cls, vocab_size: int, config: SkipGramConfig, ctx: DistContext) -> SkipGramTables:
         """Build, plan and shard the tables, with the optimizer fused into their backward."""
+        from fbgemm_gpu.split_table_batched_embeddings_ops_common import BoundsCheckMode
         from torchrec.distributed.comm_ops import set_gradient_division
         from torchrec.distributed.embedding import EmbeddingCollectionSharder
         from torchrec.distributed.embeddingbag import EmbeddingBagCollectionSharder
@@ -193,10 +194,13 @@ class SkipGramTables:
         apply_optimizer_in_backward(optimizer, collection.parameters(), settings)
         names = table_names(config)
         codecs = _qcomms(config, ctx)
+        # The runners check every block's ids against the vocabulary before any step
+        # (`skipgram.runners.check_ids`), so the TBE's own check of every lookup is skipped.
+        fused = {"bounds_check_mode": BoundsCheckMode.NONE}
         sharder: Any = (
-            EmbeddingBagCollectionSharder(qcomm_codecs_registry=codecs)
+            EmbeddingBagCollectionSharder(fused_params=fused, qcomm_codecs_registry=codecs)
             if uses_bags(config)
-            else EmbeddingCollectionSharder(qcomm_codecs_registry=codecs)
+            else EmbeddingCollectionSharder(fused_params=fused, qcomm_codecs_registry=codecs)
         )
         dmp, plan = shard_module(
             collection,

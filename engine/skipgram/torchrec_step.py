@@ -38,7 +38,7 @@ from torch.profiler import record_function
 from embedrec.engine.skipgram.model import CONTEXT, NODE, WORD, SkipGramTables
 from embedrec.engine.skipgram.sampling_tables import HuffmanTree
 from embedrec.engine.skipgram.torchrec_loss import logistic_pairs
-from embedrec.engine.skipgram.window_batches import Windows, draw_negatives
+from embedrec.engine.skipgram.window_batches import Windows, draw_negatives, one_id_bags
 
 
 def phase(name: str) -> AbstractContextManager[Any]:
@@ -57,11 +57,11 @@ class StepResult:
 
 @dataclass(frozen=True)
 class _Batch:
-    """One step's bags as numpy arrays: per feature, ids and the (n, width) 0/1 lengths."""
+    """One step's bags as numpy arrays, a KeyedJaggedTensor's values and lengths."""
 
     keys: list[str]
-    ids: list[np.ndarray]
-    lengths: list[np.ndarray]  # int64 (n, width) per feature, 1 where the bag holds an id
+    values: np.ndarray  # int64: every feature's ids, feature after feature
+    lengths: np.ndarray  # int32 (F, n, width): 1 where bag j of window i holds an id
     centers: np.ndarray  # int64 (n,), 0 for padding windows
     negatives: np.ndarray | None  # int64 (n, K)
     pairs: int
@@ -229,32 +229,32 @@ class TorchRecSkipGramStep:
         """Cut windows ``start:stop`` (padded to ``batch_size``) into one-id bags."""
         real = stop - start
         n = max(self.batch_size, real)
-        pad = np.zeros(n - real, dtype=np.int64)
-        centers = np.concatenate([windows.centers[start:stop], pad])
-        ctx_lo, ctx_hi = windows.context_offsets[start], windows.context_offsets[stop]
-        ctx_lengths = np.concatenate([np.diff(windows.context_offsets[start : stop + 1]), pad])
-        is_real = (np.arange(n) < real).astype(np.int64)[:, None]  # (n, 1)
+        centers = np.zeros(n, dtype=np.int64)
+        centers[:real] = windows.centers[start:stop]
         keys = [WORD]
-        ids = [windows.contexts[ctx_lo:ctx_hi]]
-        width = self.bags_per_window
-        lengths = [_filled(ctx_lengths, width)]
         negatives = None
         if self.negative > 0:
             negatives = draw_negatives(
                 n, self.negative, self.neg_prob, self.neg_alias, seed, stream
             )
             keys.append(CONTEXT)
-            ids.append(np.concatenate([centers[:real, None], negatives[:real]], axis=1).ravel())
-            lengths.append(_filled(is_real[:, 0] * (1 + self.negative), width))
+        width = self.bags_per_window
+        values, lengths = one_id_bags(
+            windows.centers, windows.context_offsets, windows.contexts, start, stop, n, width,
+            negatives if negatives is not None else np.zeros((n, 0), np.int64),
+            negatives is not None,
+        )  # fmt: skip
         if self.tree is not None:
             path_lengths = self.tree.lengths[centers].astype(np.int64)
             path_lengths[real:] = 0
             node_lengths = _filled(path_lengths, width)
-            keys.append(NODE)
             points = self.tree.points[centers]
-            ids.append(points[node_lengths[:, : points.shape[1]].astype(bool)].astype(np.int64))
-            lengths.append(node_lengths)
-        return _Batch(keys, ids, lengths, centers, negatives, int(ctx_lengths.sum()))
+            nodes = points[node_lengths[:, : points.shape[1]].astype(bool)].astype(np.int64)
+            keys.append(NODE)
+            values = np.concatenate([values, nodes])
+            lengths = np.concatenate([lengths, node_lengths[None].astype(np.int32)])
+        pairs = int(windows.context_offsets[stop] - windows.context_offsets[start])
+        return _Batch(keys, values, lengths, centers, negatives, pairs)
 
     def _kjt(self, batch: _Batch) -> object:
         """The KJT of one step: every feature ``n · bags_per_window`` bags, window-major.
@@ -264,12 +264,11 @@ class TorchRecSkipGramStep:
         """
         from torchrec import KeyedJaggedTensor
 
-        lengths = np.concatenate([feature.ravel() for feature in batch.lengths])
-        per_key = [len(ids) for ids in batch.ids]
+        per_key = batch.lengths.reshape(len(batch.keys), -1).sum(axis=1).tolist()
         return KeyedJaggedTensor(
             keys=batch.keys,
-            values=torch.from_numpy(np.concatenate(batch.ids)),
-            lengths=torch.from_numpy(lengths.astype(np.int32)),
+            values=torch.from_numpy(batch.values),
+            lengths=torch.from_numpy(batch.lengths.ravel()),
             stride=batch.centers.shape[0] * self.bags_per_window,
             length_per_key=per_key,
             offset_per_key=[0, *np.cumsum(per_key).tolist()],

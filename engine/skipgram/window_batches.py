@@ -94,6 +94,39 @@ def _build(
 
 
 @numba.njit(cache=True)
+def one_id_bags(
+    centers: np.ndarray, context_offsets: np.ndarray, contexts: np.ndarray,
+    start: int, stop: int, n: int, width: int, negatives: np.ndarray, with_outputs: bool,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip  # pragma: no cover - jitted
+    """Windows ``start:stop`` (padded to ``n`` windows) as one-id bags, ``width`` a window.
+
+    Features: the contexts (bag j of window i: its context j), then, ``with_outputs``, the
+    outputs (bag 0: the centre, bag k: ``negatives[i, k-1]``). Returns ``values`` int64,
+    every feature's ids, feature after feature, window-major, and ``lengths`` int32
+    (F, n, width), 1 where a bag holds an id — a KeyedJaggedTensor's two arrays.
+    """
+    real = stop - start
+    lo = context_offsets[start]
+    count = context_offsets[stop] - lo
+    outputs = negatives.shape[1] + 1 if with_outputs else 0
+    values = np.empty(count + real * outputs, np.int64)
+    lengths = np.zeros((2 if with_outputs else 1, n, width), np.int32)
+    values[:count] = contexts[lo : lo + count]
+    v = count
+    for i in range(real):
+        for j in range(context_offsets[start + i + 1] - context_offsets[start + i]):
+            lengths[0, i, j] = 1
+        if with_outputs:
+            values[v] = centers[start + i]
+            for k in range(outputs - 1):
+                values[v + 1 + k] = negatives[i, k]
+            v += outputs
+            for j in range(outputs):
+                lengths[1, i, j] = 1
+    return values, lengths
+
+
+@numba.njit(cache=True)
 def draw_negatives(
     count: int, negative: int, prob: np.ndarray, alias: np.ndarray, seed: int, stream: int
 ) -> np.ndarray:  # pragma: no cover - jitted

@@ -9,6 +9,8 @@ import torch
 from embedrec.engine.skipgram.model import CONTEXT, WORD
 from embedrec.engine.skipgram.torchrec_step import TorchRecSkipGramStep, _Batch, _filled
 
+_NO_IDS = np.zeros(0, np.int64)  # the loss paths read the rows given, never the ids
+
 
 def _step(negative: int, width: int) -> TorchRecSkipGramStep:
     """A step with only what the two loss paths read (no tables: they take the rows given)."""
@@ -28,8 +30,8 @@ def _batch(n: int, negative: int, width: int, rng: np.random.Generator) -> _Batc
     negatives[0, 0] = centers[0]  # a negative that is the centre is not scored
     is_real = np.ones(n, np.int64)
     is_real[-2:] = 0
-    lengths = [_filled(contexts, width), _filled(is_real * (1 + negative), width)]
-    return _Batch([WORD, CONTEXT], [], lengths, centers, negatives, int(contexts.sum()))
+    lengths = np.stack([_filled(contexts, width), _filled(is_real * (1 + negative), width)])
+    return _Batch([WORD, CONTEXT], _NO_IDS, lengths, centers, negatives, int(contexts.sum()))
 
 
 def _pooled(batch: _Batch, keys: list[str], dim: int, rng: np.random.Generator) -> np.ndarray:
@@ -62,8 +64,8 @@ def test_a_window_without_contexts_gets_zero_gradients() -> None:
     """Its centre and negatives were looked up (their rows are not zero) but never scored."""
     negative, width, dim = 2, 4, 3
     step = _step(negative, width)
-    lengths = [_filled(np.array([0]), width), _filled(np.array([1 + negative]), width)]
-    batch = _Batch([WORD, CONTEXT], [], lengths, np.array([4]), np.array([[7, 8]]), 0)
+    lengths = np.stack([_filled(np.array([0]), width), _filled(np.array([1 + negative]), width)])
+    batch = _Batch([WORD, CONTEXT], _NO_IDS, lengths, np.array([4]), np.array([[7, 8]]), 0)
     values = torch.zeros(width, 2 * dim)
     values[: 1 + negative, dim:] = 0.5
     grad, loss = step._loss_compiled(values, [WORD, CONTEXT], batch)

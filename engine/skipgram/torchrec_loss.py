@@ -50,7 +50,7 @@ def logistic_pairs(
     loss = 0.0
     for part in numba.prange(parts):
         pair_grads = np.empty((width, outputs), np.float32)
-        scratch = np.empty((width + outputs, dim), np.float32)
+        scratch = np.empty((width, dim), np.float32)
         for i in range(part * n // parts, (part + 1) * n // parts):
             loss += _window(
                 rows, i * width, word_col, out_col, dim, ctx_counts[i],
@@ -66,12 +66,13 @@ def _window(
 ) -> float:  # fmt: skip  # pragma: no cover - jitted
     """`logistic_pairs` for the window whose rows start at ``base``; returns its loss.
 
-    ``pair_grads`` float32 [≥ count, K+1] and ``scratch`` float32 [≥ count + K+1, dim]:
-    the gradients are summed there first, since every row is read by the other side's
-    gradients until the last pair.
+    ``pair_grads`` float32 [≥ count, K+1] and ``scratch`` float32 [≥ count, dim]: the
+    contexts' gradients are summed there first, since the outputs' gradients still read
+    the context rows; the outputs' are written over their rows directly.
     """
     outputs = negatives.shape[0] + 1
     loss = 0.0
+    softplus_product = 1.0  # Π (1 + e) over the pairs: one log a window, not one a pair
     for j in range(outputs):
         out = rows[base + j, out_col : out_col + dim]  # 1-D views: SIMD dots
         for c in range(count):
@@ -91,18 +92,25 @@ def _window(
             if s < 0.0:
                 sigmoid = e * sigmoid
             if scored:
-                loss += max(s, np.float32(0.0)) + np.float32(math.log1p(e)) - label * s
+                # softplus(s) − label·s, softplus(s) = max(s, 0) + log(1 + e)
+                loss += max(s, np.float32(0.0)) - label * s
+                softplus_product *= 1.0 + e  # each factor in (1, 2]
+                if softplus_product > 1e300:  # wide windows, many negatives: fold it in
+                    loss += math.log(softplus_product)
+                    softplus_product = 1.0
                 pair_grads[c, j] = sigmoid - label
             else:
                 pair_grads[c, j] = 0.0
+    loss += math.log(softplus_product)
     for c in range(count):  # context c: Σ_j g[c, j] · output j
         _weighted_sum(scratch[c], rows, base, out_col, dim, pair_grads[c, :outputs])
-    for j in range(outputs):  # output j: Σ_c g[c, j] · context c (zero without contexts)
-        _weighted_sum(scratch[count + j], rows, base, word_col, dim, pair_grads[:count, j])
+    # Output j: Σ_c g[c, j] · context c (zero without contexts), straight over the output
+    # row: nothing reads the output rows any more, and the context rows it reads are intact.
+    for j in range(outputs):
+        out = rows[base + j, out_col : out_col + dim]
+        _weighted_sum(out, rows, base, word_col, dim, pair_grads[:count, j])
     for c in range(count):
         rows[base + c, word_col : word_col + dim] = scratch[c]
-    for j in range(outputs):
-        rows[base + j, out_col : out_col + dim] = scratch[count + j]
     return loss
 
 

@@ -94,7 +94,7 @@ def _window(
             if scored:
                 # softplus(s) − label·s, softplus(s) = max(s, 0) + log(1 + e)
                 loss += max(s, np.float32(0.0)) - label * s
-                softplus_product *= 1.0 + e  # each factor in (1, 2]
+                softplus_product *= 1.0 + float(e)  # each factor in (1, 2]
                 if softplus_product > 1e300:  # wide windows, many negatives: fold it in
                     loss += math.log(softplus_product)
                     softplus_product = 1.0

@@ -1,11 +1,14 @@
-"""One skip-gram step through TorchRec: pooled lookups of one-id bags, the loss in torch,
-the optimizer fused into the TBE backward.
+"""One skip-gram step through TorchRec: pooled lookups of one-id bags, the loss's gradient
+written by hand, the optimizer fused into the TBE backward.
 
 The step takes a slice of `Windows` (see `skipgram.window_batches`), n windows padded to
 ``batch_size``, and builds one KeyedJaggedTensor over the EmbeddingBagCollection's features.
-Every bag holds one id or none, and every feature has W bags per window, W = max(2·window,
-1+K, L), so that the pooled output [n·W, F·d] *is* the padded tensor the loss needs (an
-empty bag pools to a zero row) and each feature is a view of it, [n, W, d]::
+Every bag holds one id or none, so the pooled output [bags, F·d] holds one looked-up row per
+bag (an empty bag pools to a zero row). Two layouts:
+
+**Padded** (GPU, ``--hs``): every feature has W bags per window, W = max(2·window, 1+K, L),
+so that the pooled output [n·W, F·d] *is* the padded tensor the torch loss needs and each
+feature is a view of it, [n, W, d]::
 
     word     bag (i, j) = context j of window i, or empty
     context  bag (i, j) = the centre (j = 0), then negative j of window i; empty for j > K
@@ -18,9 +21,17 @@ so W = 3::
     context: [7, 41, 5 | 2, 11, 8] lengths [1, 1, 1 | 1, 1, 1]
 
 Scores are one batched matrix product [n, W, d] × [n, d, W]; the loss is the sum of
-logistic losses over real (context, output) pairs (a 0/1 weight masks the rest). The fused
-optimizer (row-wise Adagrad by default, see `skipgram.config`) then updates every row
-looked up, and only those: the TBE backward visits ids, not empty bags.
+logistic losses over real (context, output) pairs (a 0/1 weight masks the rest).
+
+**Span** (CPU, negative sampling): the word feature looks up the run of centres the
+windows' contexts come from, once each, the context feature K+1 bags a window
+(`window_batches.span_bags`); the compiled loss (`torchrec_loss`) reads the contexts
+through each window's range. A kept word is a context of up to 2·window centres, so this
+looks up and updates ~6 times fewer input rows than the padded layout, for the same pairs.
+
+The fused optimizer (row-wise Adagrad by default, see `skipgram.config`) then updates every
+row looked up, and only those: the TBE backward visits ids, not empty bags, and sums a
+row's gradients over its bags.
 """
 
 from __future__ import annotations
@@ -37,8 +48,13 @@ from torch.profiler import record_function
 
 from embedrec.engine.skipgram.model import CONTEXT, NODE, WORD, SkipGramTables
 from embedrec.engine.skipgram.sampling_tables import HuffmanTree
-from embedrec.engine.skipgram.torchrec_loss import logistic_pairs
-from embedrec.engine.skipgram.window_batches import Windows, draw_negatives, one_id_bags
+from embedrec.engine.skipgram.torchrec_loss import span_logistic_pairs
+from embedrec.engine.skipgram.window_batches import (
+    Windows,
+    draw_negatives,
+    one_id_bags,
+    span_bags,
+)
 
 
 def phase(name: str) -> AbstractContextManager[Any]:
@@ -61,10 +77,12 @@ class _Batch:
 
     keys: list[str]
     values: np.ndarray  # int64: every feature's ids, feature after feature
-    lengths: np.ndarray  # int32 (F, n, width): 1 where bag j of window i holds an id
+    lengths: np.ndarray  # int32, 1 where a bag holds an id: (F, n, width) padded, (F, bags) span
     centers: np.ndarray  # int64 (n,), 0 for padding windows
     negatives: np.ndarray | None  # int64 (n, K)
     pairs: int
+    local: np.ndarray | None = None  # span layout: (real, 3) context ranges (`span_bags`)
+    span: int = 0  # span layout: the word feature's looked-up bags
 
 
 class TorchRecSkipGramStep:
@@ -92,6 +110,11 @@ class TorchRecSkipGramStep:
         widths = [self.max_contexts, 1 + negative if negative else 0]
         widths.append(tree.points.shape[1] if tree is not None else 0)
         self.bags_per_window = max(widths)
+        # The compiled loss needs the span layout, negative sampling alone on a CPU.
+        self.span_layout = tree is None and negative > 0 and self.device.type == "cpu"
+        # Bags per feature in the span layout: the windows' outputs, or a span of at most
+        # n centres and a window's reach on either side.
+        self.span_stride = max(batch_size * (1 + negative), batch_size + 2 * window)
         labels = torch.zeros(1, 1, self.bags_per_window, device=self.device)
         labels[..., 0] = 1.0
         self._labels = labels  # broadcast over [n, W, W] scores: the centre is the positive
@@ -107,13 +130,13 @@ class TorchRecSkipGramStep:
         with phase("skipgram.batch"):
             batch = self._batch(windows, start, stop, seed, stream)
         with phase("skipgram.lookup"):
-            keys, values = self._lookup(batch)  # values [n·W, F·d]: the one tensor autograd sees
+            keys, values = self._lookup(batch)  # [bags, F·d]: the one tensor autograd sees
         with torch.no_grad(), phase("skipgram.loss"):
             # The loss's gradient is written by hand, shaped like the pooled output (on the
             # CPU over the output itself): autograd through per-feature slices and bmm's
             # backward spent more time zero-filling, stacking and cloning than the TBE spent
             # on its lookups.
-            if self._compiled_loss(values):
+            if self.span_layout:
                 grad, loss = self._loss_compiled(values, keys, batch)
             else:
                 grad, loss = self._loss_in_torch(values, keys, batch)
@@ -121,29 +144,23 @@ class TorchRecSkipGramStep:
             values.backward(grad.view_as(values))
         return StepResult(loss=loss, pairs=batch.pairs)
 
-    def _compiled_loss(self, values: torch.Tensor) -> bool:
-        """Negative sampling alone, fp32 rows on the CPU: `torchrec_loss` does the loss."""
-        return (
-            self.tree is None  # two features, word and context
-            and self.negative > 0
-            and values.device.type == "cpu"
-            and values.dtype == torch.float32
-            and values.is_contiguous()
-        )
-
     def _loss_compiled(
         self, values: torch.Tensor, keys: list[str], batch: _Batch
     ) -> tuple[torch.Tensor, float]:
-        """The loss; ``values`` is overwritten with its own gradient (`logistic_pairs`)."""
-        assert batch.negatives is not None
+        """The loss over span-layout rows, which become their own gradient (fp32 rows in
+        place; others through a float32 copy)."""
+        assert batch.negatives is not None and batch.local is not None
         rows = values.detach()
+        if rows.dtype != torch.float32 or not rows.is_contiguous():
+            rows = rows.to(torch.float32).contiguous()
         dim = rows.shape[1] // len(keys)
-        loss = logistic_pairs(
-            rows.numpy(), self.bags_per_window, keys.index(WORD) * dim,
-            keys.index(CONTEXT) * dim, dim, batch.lengths[0].sum(axis=1),
-            batch.centers, batch.negatives, numba.get_num_threads(),
+        real = batch.local.shape[0]
+        loss = span_logistic_pairs(
+            rows.numpy(), keys.index(WORD) * dim, keys.index(CONTEXT) * dim, dim,
+            batch.local, batch.centers[:real], batch.negatives, batch.span,
+            numba.get_num_threads(),
         )  # fmt: skip
-        return rows, float(loss)
+        return rows.to(values.dtype), float(loss)
 
     def _loss_in_torch(
         self, values: torch.Tensor, keys: list[str], batch: _Batch
@@ -206,7 +223,7 @@ class TorchRecSkipGramStep:
         return float(loss)
 
     def _lookup(self, batch: _Batch) -> tuple[list[str], torch.Tensor]:
-        """The step's rows as one [n·W, F·d] tensor in autograd, and its features in order.
+        """The step's rows as one [bags, F·d] tensor in autograd, and its features in order.
 
         Pooled tables give it directly; sequence tables (row-wise plans on CPU) give each
         feature's looked-up rows only, placed here into their bags (zeros elsewhere).
@@ -231,13 +248,19 @@ class TorchRecSkipGramStep:
         n = max(self.batch_size, real)
         centers = np.zeros(n, dtype=np.int64)
         centers[:real] = windows.centers[start:stop]
-        keys = [WORD]
+        pairs = int(windows.context_offsets[stop] - windows.context_offsets[start])
         negatives = None
         if self.negative > 0:
             negatives = draw_negatives(
                 n, self.negative, self.neg_prob, self.neg_alias, seed, stream
             )
-            keys.append(CONTEXT)
+        if self.span_layout:
+            assert negatives is not None
+            values, lengths, local, span = span_bags(
+                windows.centers, windows.ranges, start, stop, self.span_stride, negatives
+            )
+            return _Batch([WORD, CONTEXT], values, lengths, centers, negatives, pairs, local, span)
+        keys = [WORD] if negatives is None else [WORD, CONTEXT]
         width = self.bags_per_window
         values, lengths = one_id_bags(
             windows.centers, windows.context_offsets, windows.contexts, start, stop, n, width,
@@ -253,11 +276,11 @@ class TorchRecSkipGramStep:
             keys.append(NODE)
             values = np.concatenate([values, nodes])
             lengths = np.concatenate([lengths, node_lengths[None].astype(np.int32)])
-        pairs = int(windows.context_offsets[stop] - windows.context_offsets[start])
         return _Batch(keys, values, lengths, centers, negatives, pairs)
 
     def _kjt(self, batch: _Batch) -> object:
-        """The KJT of one step: every feature ``n · bags_per_window`` bags, window-major.
+        """The KJT of one step: every feature has as many bags (``n · bags_per_window``, or
+        ``span_stride`` in the span layout).
 
         The ids per feature are known here, so they are passed: TorchRec would otherwise
         sum the lengths per key on the device and read the sums back (a GPU sync a step).
@@ -269,7 +292,7 @@ class TorchRecSkipGramStep:
             keys=batch.keys,
             values=torch.from_numpy(batch.values),
             lengths=torch.from_numpy(batch.lengths.ravel()),
-            stride=batch.centers.shape[0] * self.bags_per_window,
+            stride=batch.lengths[0].size,
             length_per_key=per_key,
             offset_per_key=[0, *np.cumsum(per_key).tolist()],
         ).to(self.device)

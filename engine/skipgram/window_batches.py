@@ -26,12 +26,16 @@ class Windows:
     """The windows of one block.
 
     ``centers`` int64 (N,); ``contexts`` int64 (C,) with window i's contexts at
-    ``contexts[context_offsets[i]:context_offsets[i+1]]``.
+    ``contexts[context_offsets[i]:context_offsets[i+1]]``. Every kept word of a sentence
+    with two or more is a centre, so a window's contexts are also a run of centres:
+    ``ranges`` int64 (N, 2) holds ``[lo, hi)`` with window i's contexts at
+    ``centers[lo:hi]`` without ``centers[i]`` (``lo <= i < hi``).
     """
 
     centers: np.ndarray
     context_offsets: np.ndarray
     contexts: np.ndarray
+    ranges: np.ndarray
 
     def __len__(self) -> int:
         return int(self.centers.shape[0])
@@ -52,19 +56,20 @@ def build_windows(
     stream: int,
 ) -> Windows:
     """Subsample the block and cut it into windows (deterministic in seed and stream)."""
-    centers, ctx_offsets, contexts = _build(
+    centers, ctx_offsets, contexts, ranges = _build(
         tokens, offsets.astype(np.int64), keep, window, seed, stream
     )
-    return Windows(centers, ctx_offsets, contexts)
+    return Windows(centers, ctx_offsets, contexts, ranges)
 
 
 @numba.njit(cache=True)
 def _build(
     tokens: np.ndarray, offsets: np.ndarray, keep: np.ndarray, window: int, seed: int, stream: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - jitted
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - jitted
     n_tokens = offsets[-1] - offsets[0]
     max_windows = max(n_tokens, 1)
     centers = np.empty(max_windows, dtype=np.int64)
+    ranges = np.empty((max_windows, 2), dtype=np.int64)
     ctx_offsets = np.zeros(max_windows + 1, dtype=np.int64)
     contexts = np.empty(max_windows * 2 * window, dtype=np.int64)
     state = seed_state(seed, stream)
@@ -76,6 +81,7 @@ def _build(
         a = offsets[s]
         b = offsets[s + 1]
         n, state = subsample(tokens, a, b, keep, state, buf)
+        first = nw  # with n >= 2 every kept word is a centre: word c is centre first + c
         for i in range(n):
             state = lcg_next(state)
             shrink = int((state >> np.uint64(33)) % np.uint64(window))
@@ -84,13 +90,18 @@ def _build(
             if hi - lo <= 1:
                 continue
             centers[nw] = buf[i]
+            ranges[nw, 0] = first + lo
+            ranges[nw, 1] = first + hi
             for c in range(lo, hi):
                 if c != i:
                     contexts[nc] = buf[c]
                     nc += 1
             nw += 1
             ctx_offsets[nw] = nc
-    return centers[:nw].copy(), ctx_offsets[: nw + 1].copy(), contexts[:nc].copy()
+    return (
+        centers[:nw].copy(), ctx_offsets[: nw + 1].copy(), contexts[:nc].copy(),
+        ranges[:nw].copy(),
+    )  # fmt: skip
 
 
 @numba.njit(cache=True)
@@ -124,6 +135,50 @@ def one_id_bags(
             for j in range(outputs):
                 lengths[1, i, j] = 1
     return values, lengths
+
+
+@numba.njit(cache=True)
+def span_bags(
+    centers: np.ndarray, ranges: np.ndarray, start: int, stop: int, stride: int,
+    negatives: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # fmt: skip  # pragma: no cover - jitted
+    """Windows ``start:stop`` as bags for the compiled CPU loss: each input row once.
+
+    Neighbouring windows share most of their contexts (a kept word is a context of up to
+    2·window centres), so the word feature looks up the *span* of centres the windows'
+    contexts cover, once each (bag p: ``centers[span0 + p]``), instead of one bag per
+    (window, context). The output feature keeps K+1 bags a window (bag i·(K+1): window
+    i's centre, then its ``negatives[i]``). Both features have ``stride`` bags.
+
+    Returns ``values`` int64 (span ids, then outputs), ``lengths`` int32 (2, stride),
+    ``local`` int64 (stop − start, 3): window i's contexts are span bags
+    ``local[i, 0] : local[i, 1]`` except its own centre, bag ``local[i, 2]``; and the
+    span's length.
+    """
+    real = stop - start
+    span0 = ranges[start, 0] if real else 0
+    span1 = span0
+    for i in range(start, stop):
+        span0 = min(span0, ranges[i, 0])
+        span1 = max(span1, ranges[i, 1])
+    span = span1 - span0
+    outputs = negatives.shape[1] + 1
+    if span > stride or real * outputs > stride:
+        raise ValueError("the step's bags do not fit its stride")
+    values = np.empty(span + real * outputs, np.int64)
+    lengths = np.zeros((2, stride), np.int32)
+    local = np.empty((real, 3), np.int64)
+    values[:span] = centers[span0:span1]
+    lengths[0, :span] = 1
+    lengths[1, : real * outputs] = 1
+    for i in range(real):
+        local[i, 0] = ranges[start + i, 0] - span0
+        local[i, 1] = ranges[start + i, 1] - span0
+        local[i, 2] = start + i - span0
+        v = span + i * outputs
+        values[v] = centers[start + i]
+        values[v + 1 : v + outputs] = negatives[i]
+    return values, lengths, local, span
 
 
 @numba.njit(cache=True)

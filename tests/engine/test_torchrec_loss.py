@@ -1,4 +1,5 @@
-"""The torchrec kernel's compiled CPU loss against its torch version, on the same bags."""
+"""The torchrec kernel's compiled CPU loss (span layout) against its torch version (padded
+layout), on the same windows: the same loss and the same gradient for every table row."""
 
 from __future__ import annotations
 
@@ -7,67 +8,98 @@ import pytest
 import torch
 
 from embedrec.engine.skipgram.model import CONTEXT, WORD
-from embedrec.engine.skipgram.torchrec_step import TorchRecSkipGramStep, _Batch, _filled
+from embedrec.engine.skipgram.torchrec_step import TorchRecSkipGramStep, _Batch
+from embedrec.engine.skipgram.window_batches import Windows, build_windows
 
-_NO_IDS = np.zeros(0, np.int64)  # the loss paths read the rows given, never the ids
+VOCAB = 30
 
 
-def _step(negative: int, width: int) -> TorchRecSkipGramStep:
-    """A step with only what the two loss paths read (no tables: they take the rows given)."""
+def _step(negative: int, window: int, batch_size: int) -> TorchRecSkipGramStep:
+    """A step with what batching and the two loss paths read (no tables: rows are given)."""
     step = TorchRecSkipGramStep.__new__(TorchRecSkipGramStep)
-    step.negative, step.bags_per_window, step.tree = negative, width, None
+    step.negative, step.tree, step.batch_size = negative, None, batch_size
+    step.bags_per_window = max(2 * window, 1 + negative)
+    step.span_stride = max(batch_size * (1 + negative), batch_size + 2 * window)
+    step.neg_prob = np.full(VOCAB, 1.0)
+    step.neg_alias = np.arange(VOCAB, dtype=np.int64)
     step.device = torch.device("cpu")
-    step._labels = torch.zeros(1, 1, width)
+    step._labels = torch.zeros(1, 1, step.bags_per_window)
     step._labels[..., 0] = 1.0
     return step
 
 
-def _batch(n: int, negative: int, width: int, rng: np.random.Generator) -> _Batch:
-    contexts = rng.integers(0, width + 1, size=n)
-    contexts[-2:] = 0  # padding windows: no contexts
-    centers = rng.integers(1, 20, size=n)
-    negatives = rng.integers(0, 20, size=(n, negative))
-    negatives[0, 0] = centers[0]  # a negative that is the centre is not scored
-    is_real = np.ones(n, np.int64)
-    is_real[-2:] = 0
-    lengths = np.stack([_filled(contexts, width), _filled(is_real * (1 + negative), width)])
-    return _Batch([WORD, CONTEXT], _NO_IDS, lengths, centers, negatives, int(contexts.sum()))
+def _windows(window: int, rng: np.random.Generator) -> Windows:
+    lengths = rng.integers(1, 12, size=40)  # some one-word sentences: no windows there
+    tokens = rng.integers(0, VOCAB, size=int(lengths.sum())).astype(np.int32)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    return build_windows(tokens, offsets, np.ones(VOCAB), window=window, seed=3, stream=1)
 
 
-def _pooled(batch: _Batch, keys: list[str], dim: int, rng: np.random.Generator) -> np.ndarray:
-    """Random rows as a pooled lookup gives them: an empty bag's row is zero."""
-    rows = rng.normal(0, 0.8, (batch.lengths[0].size, len(keys) * dim)).astype(np.float32)
-    for key, lengths in zip(batch.keys, batch.lengths, strict=True):
+def _rows(batch: _Batch, keys: list[str], tables: dict[str, np.ndarray]) -> torch.Tensor:
+    """The pooled lookup of ``batch``: each bag's row, an empty bag's zero."""
+    dim = tables[WORD].shape[1]
+    lengths = batch.lengths.reshape(len(batch.keys), -1)
+    rows = np.zeros((lengths.shape[1], len(keys) * dim), np.float32)
+    ids = np.split(batch.values, np.cumsum(lengths.sum(axis=1))[:-1])
+    for key, bags, feature_ids in zip(batch.keys, lengths, ids, strict=True):
         column = keys.index(key) * dim
-        rows[lengths.ravel() == 0, column : column + dim] = 0.0
-    return rows
+        rows[np.flatnonzero(bags), column : column + dim] = tables[key][feature_ids]
+    return torch.from_numpy(rows)
+
+
+def _table_grads(batch: _Batch, keys: list[str], grad: torch.Tensor) -> dict[str, np.ndarray]:
+    """What the TBE backward does with a pooled gradient: sum it per table row."""
+    dim = grad.shape[1] // len(keys)
+    lengths = batch.lengths.reshape(len(batch.keys), -1)
+    ids = np.split(batch.values, np.cumsum(lengths.sum(axis=1))[:-1])
+    out = {}
+    for key, bags, feature_ids in zip(batch.keys, lengths, ids, strict=True):
+        column = keys.index(key) * dim
+        table = np.zeros((VOCAB, dim), np.float32)
+        np.add.at(table, feature_ids, grad.numpy()[np.flatnonzero(bags), column : column + dim])
+        out[key] = table
+    return out
 
 
 @pytest.mark.parametrize("keys", [[WORD, CONTEXT], [CONTEXT, WORD]])
-def test_the_compiled_loss_is_the_torch_loss(keys) -> None:
-    """``keys``: the features' order in the pooled rows (the lookup's, not the batch's)."""
-    negative, width, dim, n = 5, 10, 12, 64
-    rng = np.random.default_rng(0)
-    step = _step(negative, width)
-    batch = _batch(n, negative, width, rng)
-    values = torch.from_numpy(_pooled(batch, keys, dim, rng))
-    assert step._compiled_loss(values)
-    expected_grad, expected_loss = step._loss_in_torch(values, keys, batch)
-    grad, loss = step._loss_compiled(values, keys, batch)
+@pytest.mark.parametrize(("window", "start", "stop"), [(2, 0, 24), (3, 5, 40), (5, 0, 200)])
+def test_the_compiled_loss_is_the_torch_loss(keys, window, start, stop) -> None:
+    """``keys``: the features' order in the pooled rows (the lookup's, not the batch's).
+    Steps with padding windows (``stop - start`` < the batch of 32) and a full one."""
+    negative, dim = 5, 12
+    rng = np.random.default_rng(window)
+    windows = _windows(window, rng)
+    stop = min(stop, len(windows))
+    step = _step(negative, window, batch_size=32 if stop - start < 32 else stop - start)
+    tables = {key: rng.normal(0, 0.8, (VOCAB, dim)).astype(np.float32) for key in keys}
+
+    step.span_layout = False
+    padded = step._batch(windows, start, stop, seed=7, stream=2)
+    expected_grad, expected_loss = step._loss_in_torch(_rows(padded, keys, tables), keys, padded)
+    step.span_layout = True
+    span = step._batch(windows, start, stop, seed=7, stream=2)
+    values = _rows(span, keys, tables)
+    grad, loss = step._loss_compiled(values, keys, span)
+
+    assert span.pairs == padded.pairs > 0
     assert loss == pytest.approx(expected_loss, rel=1e-5)
-    np.testing.assert_allclose(grad.numpy(), expected_grad.view_as(values).numpy(), atol=1e-5)
     assert grad.data_ptr() == values.data_ptr(), "the gradient is written over the rows"
-    assert np.count_nonzero(grad.numpy()) > 0
+    got = _table_grads(span, keys, grad)
+    want = _table_grads(padded, keys, expected_grad.view(-1, len(keys) * dim))
+    for key in keys:
+        np.testing.assert_allclose(got[key], want[key], atol=2e-5)
+        assert np.count_nonzero(got[key]) > 0
 
 
-def test_a_window_without_contexts_gets_zero_gradients() -> None:
-    """Its centre and negatives were looked up (their rows are not zero) but never scored."""
-    negative, width, dim = 2, 4, 3
-    step = _step(negative, width)
-    lengths = np.stack([_filled(np.array([0]), width), _filled(np.array([1 + negative]), width)])
-    batch = _Batch([WORD, CONTEXT], _NO_IDS, lengths, np.array([4]), np.array([[7, 8]]), 0)
-    values = torch.zeros(width, 2 * dim)
-    values[: 1 + negative, dim:] = 0.5
-    grad, loss = step._loss_compiled(values, [WORD, CONTEXT], batch)
-    assert loss == 0.0
-    assert not np.any(grad.numpy())
+def test_the_span_looks_each_input_row_up_once() -> None:
+    """The point of the layout: fewer word bags than (window, context) pairs, no output
+    bags for padding windows."""
+    window, negative = 5, 5
+    windows = _windows(window, np.random.default_rng(0))
+    step = _step(negative, window, batch_size=64)
+    step.span_layout = True
+    batch = step._batch(windows, 0, 50, seed=1, stream=0)
+    assert batch.span <= 50 + 2 * window < batch.pairs
+    assert batch.lengths.shape == (2, step.span_stride)
+    assert batch.lengths[0].sum() == batch.span
+    assert batch.lengths[1].sum() == 50 * (1 + negative)

@@ -9,7 +9,7 @@ import pytest
 from embedrec.engine.errors import EngineError
 from embedrec.engine.skipgram.corpus_blocks import Block
 from embedrec.engine.skipgram.runners import check_ids
-from embedrec.engine.skipgram.window_batches import Windows, one_id_bags
+from embedrec.engine.skipgram.window_batches import Windows, build_windows, one_id_bags
 
 
 def _windows() -> Windows:
@@ -18,6 +18,7 @@ def _windows() -> Windows:
         centers=np.array([7, 2, 5]),
         context_offsets=np.array([0, 2, 3, 6]),
         contexts=np.array([3, 9, 7, 1, 4, 6]),
+        ranges=np.zeros((3, 2), np.int64),  # not read by `one_id_bags`
     )
 
 
@@ -52,3 +53,20 @@ def test_a_block_with_ids_outside_the_vocabulary_is_refused(tokens) -> None:
     with pytest.raises(EngineError, match="outside the vocabulary"):
         check_ids(block, vocab_size=5)
     check_ids(Block(tokens=np.array([0, 4], np.int32), offsets=np.array([0, 2])), vocab_size=5)
+
+
+def test_a_windows_contexts_are_the_centres_of_its_range() -> None:
+    """What the span layout relies on: contexts == centres[lo:hi] without the centre."""
+    rng = np.random.default_rng(4)
+    lengths = rng.integers(1, 15, size=60)  # one-word sentences give no windows
+    tokens = rng.integers(0, 50, size=int(lengths.sum())).astype(np.int32)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    keep = rng.uniform(0.3, 1.0, size=50)  # subsampling drops words before windows are cut
+    w = build_windows(tokens, offsets, keep, window=4, seed=2, stream=5)
+    assert len(w) > 100
+    for i in range(len(w)):
+        lo, hi = w.ranges[i]
+        assert lo <= i < hi and hi - lo <= 2 * 4 + 1
+        expected = np.delete(w.centers[lo:hi], i - lo)
+        contexts = w.contexts[w.context_offsets[i] : w.context_offsets[i + 1]]
+        np.testing.assert_array_equal(contexts, expected)

@@ -31,11 +31,11 @@ from embedrec.engine.skipgram.torchrec_step import TorchRecSkipGramStep, phase
 from embedrec.engine.skipgram.window_batches import build_windows
 
 StepOutcome = tuple[float, int]  # (summed loss, pairs trained)
+BlockPlan = tuple[int, Iterator[StepOutcome]]
 
 # word2vec.c moves its learning rate every 10,000 words. Pushing a new rate to the fused
 # optimizer costs ~0.15 ms, 3% of a CPU step at batch 512, so the step does the same.
 LR_EVERY_WORDS = 10_000
-BlockPlan = tuple[int, Iterator[StepOutcome]]
 
 
 def check_ids(block: Block, vocab_size: int) -> None:

@@ -147,12 +147,13 @@ class TorchRecSkipGramStep:
     def _loss_compiled(
         self, values: torch.Tensor, keys: list[str], batch: _Batch
     ) -> tuple[torch.Tensor, float]:
-        """The loss over span-layout rows, which become their own gradient (fp32 rows in
-        place; others through a float32 copy)."""
+        """The loss over span-layout rows, which are overwritten with their own gradient.
+
+        TorchRec pools into contiguous fp32 rows whatever the tables' precision (fp16 too).
+        """
         assert batch.negatives is not None and batch.local is not None
         rows = values.detach()
-        if rows.dtype != torch.float32 or not rows.is_contiguous():
-            rows = rows.to(torch.float32).contiguous()
+        assert rows.dtype == torch.float32 and rows.is_contiguous(), (rows.dtype, rows.stride())
         dim = rows.shape[1] // len(keys)
         real = batch.local.shape[0]
         loss = span_logistic_pairs(
@@ -160,7 +161,7 @@ class TorchRecSkipGramStep:
             batch.local, batch.centers[:real], batch.negatives, batch.span,
             numba.get_num_threads(),
         )  # fmt: skip
-        return rows.to(values.dtype), float(loss)
+        return rows, float(loss)
 
     def _loss_in_torch(
         self, values: torch.Tensor, keys: list[str], batch: _Batch

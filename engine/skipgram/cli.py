@@ -74,7 +74,7 @@ Examples:
     type=float,
     default=None,
     help="Learning rate at the end of training, as a fraction of --lr "
-    "[1/6 hogwild (gensim's corpus_file end rate), 0 torchrec].",
+    "[1/6, the end rate of gensim's corpus_file training; 0: word2vec's decay to ~0].",
 )
 @click.option(
     "--batch-size",

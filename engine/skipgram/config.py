@@ -36,11 +36,13 @@ OPTIMIZERS: tuple[str, ...] = ("auto", "sgd", "rowwise_adagrad")
 # Learning rates that work for each optimizer on word2vec's task: SGD as word2vec/gensim;
 # row-wise Adagrad normalises each row's step by its gradient history, so it starts higher.
 DEFAULT_LR = {"sgd": 0.025, "rowwise_adagrad": 0.2}
-# The hogwild kernel's SGD ends training at lr/6, not ~0: gensim's corpus_file training with 2
-# workers and 3 epochs ends there (each worker's progress counts only its half of an epoch),
-# and annealing to ~0 was what left the kernel behind it on similarity and syntactic
-# analogies (bench/skipgram_gensim_diff.py).
-DEFAULT_FINAL_LR_RATIO = {"hogwild": 1 / 6, "column": 1 / 6}  # the compiled kernel, 1 or N ranks
+# Every kernel ends training at lr/6, not ~0. gensim's corpus_file training with 2 workers and
+# 3 epochs ends there (each worker's progress counts only its half of an epoch), and annealing
+# to ~0 was what left the hogwild kernel behind it on similarity and syntactic analogies
+# (bench/skipgram_gensim_diff.py). Row-wise Adagrad already shrinks a frequent row's step as
+# 1/sqrt(its updates); annealing to 0 on top left the torchrec kernel's analogies behind
+# gensim's, more so on larger corpora (bench/skipgram_heldout.py, docs/performance.md).
+DEFAULT_FINAL_LR_RATIO = 1 / 6
 # fbgemm's table-batched kernels store rows in units of 4 floats; other widths are padded.
 TABLE_DIM_UNIT = 4
 # Fields that change what a checkpoint's tensors mean; a resume must keep them.
@@ -69,8 +71,8 @@ class SkipGramConfig:
             for the torchrec kernel, whose minibatches sum many updates of a shared row.
         lr, min_lr: learning rate (None: 0.025 for sgd, 0.2 for rowwise_adagrad), decayed
             linearly by words processed (never below min_lr) to lr · final_lr_ratio.
-        final_lr_ratio: the rate at the end of training as a fraction of lr (None: 1/6 for
-            the hogwild kernel, 0 for the torchrec kernel, i.e. word2vec's decay to ~0).
+        final_lr_ratio: the rate at the end of training as a fraction of lr (None: 1/6, the
+            rate gensim's corpus_file training ends at; 0 is word2vec's decay to ~0).
         batch_size: centre words per TorchRec step (the ``torchrec`` kernel).
         block_tokens: corpus tokens per Hogwild block (the ``hogwild`` kernel).
         kernel: ``hogwild`` (compiled lock-free SGD on the TorchRec tables, CPU, 1 rank),
@@ -184,11 +186,11 @@ class SkipGramConfig:
             return self.lr
         return DEFAULT_LR[self.resolved_optimizer(kernel)]
 
-    def resolved_final_lr_ratio(self, kernel: str | None = None) -> float:
-        """The end-of-training rate as a fraction of lr (``None`` resolved by kernel)."""
+    def resolved_final_lr_ratio(self) -> float:
+        """The end-of-training rate as a fraction of lr (``None``: the default, 1/6)."""
         if self.final_lr_ratio is not None:
             return self.final_lr_ratio
-        return DEFAULT_FINAL_LR_RATIO.get(kernel or self.kernel, 0.0)
+        return DEFAULT_FINAL_LR_RATIO
 
     def sharding_map(self) -> dict[str, str]:
         """Per-table sharding hints: ``"column_wise"`` for every table, or

@@ -154,7 +154,7 @@ def train_skipgram(
         config = config.replace(
             optimizer=config.resolved_optimizer(kernel),
             lr=config.resolved_lr(kernel),
-            final_lr_ratio=config.resolved_final_lr_ratio(kernel),
+            final_lr_ratio=config.resolved_final_lr_ratio(),
         )
         resuming = prepare_model_dir(
             out,

@@ -14,6 +14,9 @@ export: ``epochs · corpus words / wall seconds``), next to the trainer's own fi
 Analogies (questions-words, 30k vocabulary) and WordSim-353 Spearman per run, the plan's
 shard sizes per rank, and the partial-dot bytes each rank handed to all_reduce next to the
 formula ``pairs · (K + 1) · 4``. Prints a markdown table; writes JSON to bench/results/.
+
+``--slice tail4m`` runs the same three on a slice of bench/skipgram_slices.py instead of the
+prefix — ``tail4m``, the corpus's last 4M words, is text no default was tuned on.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):  # run as a script (as documented): make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path("/work/shared/data")
@@ -106,8 +112,17 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=4_500_000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "work" / "column")
+    parser.add_argument(
+        "--slice", help="a slice of bench/skipgram_slices.py (e.g. tail4m, held out) for --words"
+    )
     args = parser.parse_args()
-    dataset = _prepare(args.words, args.work)
+    if args.slice:
+        from bench.skipgram_slices import prepare_slice, slice_dataset
+
+        dataset = slice_dataset(prepare_slice(args.slice))
+        args.work = args.work.with_name(f"column-{args.slice}")
+    else:
+        dataset = _prepare(args.words, args.work)
     rows: dict[str, dict[str, Any]] = {}
     for name, extra in RUNS.items():
         out = args.work / ("model-" + name.split()[0])
@@ -117,7 +132,7 @@ def main() -> None:
         expected = result["pairs"] * (5 + 1) * 4
         result["comm_formula_bytes"] = expected if comm else 0
         rows[name] = result
-        _save({"runs": rows, "words": args.words})  # each run kept as soon as it ends
+        _save({"runs": rows, "words": args.words}, args.slice)  # each run kept when it ends
         print(
             f"{name}: {result['command_words_per_sec']:,.0f} words/s (command), "
             f"{result['words_per_sec']:,.0f} (trainer), loss {result['loss']:.4f}, "
@@ -134,13 +149,16 @@ def main() -> None:
         "loss_gap_4_ranks": round(four["loss"] / base["loss"] - 1, 4),
     }
     print(json.dumps(summary))
-    _save({"runs": rows, "summary": summary, "words": args.words})
+    _save({"runs": rows, "summary": summary, "words": args.words}, args.slice)
 
 
-def _save(document: dict[str, Any]) -> None:
+def _save(document: dict[str, Any], slice_name: str | None) -> None:
+    """bench/results/skipgram_column_scaling.json (the cost model's input) or, for a
+    slice, skipgram_column_scaling-SLICE.json."""
     results = REPO / "bench" / "results"
     results.mkdir(exist_ok=True)
-    (results / "skipgram_column_scaling.json").write_text(json.dumps(document, indent=1))
+    name = f"skipgram_column_scaling-{slice_name}" if slice_name else "skipgram_column_scaling"
+    (results / f"{name}.json").write_text(json.dumps(document, indent=1))
 
 
 if __name__ == "__main__":

@@ -35,24 +35,19 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script (as documented): make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.skipgram_slices import WORK, SliceData, evaluate_vectors, prepare_slice, run_gensim
+from bench.skipgram_slices import (
+    WORK,
+    SliceData,
+    evaluate_vectors,
+    prepare_slice,
+    run_gensim,
+    slice_dataset,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 EMBEDREC = str(REPO / ".venv" / "bin" / "embedrec")
 SETTINGS = {"dim": 100, "window": 5, "negative": 5, "sample": 1e-4, "epochs": 3, "threads": 2}
 METRICS = ("semantic", "syntactic", "wordsim353", "simlex999")
-
-
-def _dataset(data: SliceData) -> Path:
-    """The slice's sentences through ``embedrec text-pipeline`` (once)."""
-    out = WORK / data.name / "dataset"
-    if not (out / "manifest.json").exists():
-        subprocess.run(
-            [EMBEDREC, "text-pipeline", str(data.sentences), "--out", str(out),
-             "--min-count", "5", "--no-progress", "--overwrite"],
-            check=True, capture_output=True,
-        )  # fmt: skip
-    return out
 
 
 def run_embedrec(data: SliceData, seed: int, lock: str | None, extra: list[str]) -> dict[str, Any]:
@@ -79,7 +74,7 @@ def _train(data: SliceData, model: Path, lock: str | None, extra: list[str]) -> 
     """``embedrec train skipgram --json`` with gensim's settings (``extra`` after them, so
     it overrides them), under ``flock lock`` when given; its stdout."""
     cmd = [
-        EMBEDREC, "train", "skipgram", str(_dataset(data)), "--out", str(model), "--overwrite",
+        EMBEDREC, "train", "skipgram", str(slice_dataset(data)), "--out", str(model), "--overwrite",
         "--json", "--no-progress", *[f"--{k}={v}" for k, v in SETTINGS.items()], *extra,
     ]  # fmt: skip
     proc = subprocess.run(

@@ -31,6 +31,7 @@ if not SHARED.exists():  # a checkout directly under /work
     SHARED = REPO.parent / "shared" / "data"
 CORPUS = SHARED / "corpus" / "wiki-en-100mb.txt.gz"
 WORK = REPO / "bench" / "results" / "work" / "slices"
+EMBEDREC = str(REPO / ".venv" / "bin" / "embedrec")
 SLICES = {"head4m": (0, 4_000_000), "tail4m": (-4_000_000, None), "all17m": (0, None)}
 LINE = 1000
 MIN_COUNT = 5
@@ -115,6 +116,18 @@ def prepare_slice(name: str) -> SliceData:
         vocab_tokens=(work / "vocab.txt").read_text().split("\n"),
         sentences=work / "sentences.txt",
     )
+
+
+def slice_dataset(data: SliceData) -> Path:
+    """The slice's sentences through ``embedrec text-pipeline`` (once)."""
+    out = WORK / data.name / "dataset"
+    if not (out / "manifest.json").exists():
+        subprocess.run(
+            [EMBEDREC, "text-pipeline", str(data.sentences), "--out", str(out),
+             "--min-count", "5", "--no-progress", "--overwrite"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    return out
 
 
 def run_gensim(

@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "work" / "column")
     parser.add_argument(
-        "--slice", help="a slice of bench/skipgram_slices.py (e.g. tail4m, held out) for --words"
+        "--slice", help="a slice of bench/skipgram_slices.py (e.g. tail4m, held out), not --words"
     )
     args = parser.parse_args()
     if args.slice:

@@ -133,8 +133,8 @@ def train_skipgram_command(
 ) -> None:
     """Train skip-gram word vectors (word2vec semantics) on a text dataset."""
     config = SkipGramConfig(checkpoint_every_steps=checkpoint_every, **settings)
-    if nproc > 1:
-        _check_column_split(config, nproc)
+    if nproc > 1 and _check_column_split(config, nproc):
+        click.echo(column_notice(nproc), err=True)
 
     train_or_launch(
         ctx,
@@ -152,8 +152,9 @@ def train_skipgram_command(
     )
 
 
-def _check_column_split(config: SkipGramConfig, nproc: int) -> None:
-    """A dim that does not split over ``nproc`` column ranks: one line here, not one per rank."""
+def _check_column_split(config: SkipGramConfig, nproc: int) -> bool:
+    """Whether ``nproc`` ranks run the column kernel; a dim that does not split over them is
+    one line here, not one per rank."""
     from embedrec.engine.skipgram.column_plan import check_column_split, wants_column_kernel
 
     column = config.kernel == "column" or (
@@ -161,6 +162,20 @@ def _check_column_split(config: SkipGramConfig, nproc: int) -> None:
     )
     if column:
         check_column_split(config.dim, nproc)
+    return column
+
+
+def column_notice(nproc: int) -> str:
+    """What ``--nproc N`` column ranks on one host buy, said before torchrun starts, e.g.
+    ``column_notice(2)`` -> "embedrec: note: 2 column ranks on one host hold 1/2 of ...".
+    """
+    # Measured (docs/cluster.md): on one host each rank repeats the walk and every
+    # per-target step, so N ranks train slower than one; what they split is the tables.
+    return (
+        f"embedrec: note: {nproc} column ranks on one host hold 1/{nproc} of the tables each "
+        "but train slower than one rank (each repeats the walk; docs/cluster.md): "
+        "--nproc 1 is faster while the tables fit one process"
+    )
 
 
 def _train_summary(result: dict[str, Any]) -> str:

@@ -153,6 +153,17 @@ def test_bad_column_requests_give_one_line(tmp_path, world, extra, message) -> N
     assert "Traceback" not in done.stderr
 
 
+def test_column_ranks_on_one_host_are_told_they_train_slower() -> None:
+    from embedrec.engine.skipgram.cli import _check_column_split, column_notice
+    from embedrec.engine.skipgram.config import SkipGramConfig
+
+    assert _check_column_split(SkipGramConfig(), 2)  # auto: the column kernel on CPU ranks
+    assert not _check_column_split(SkipGramConfig(kernel="torchrec"), 2)
+    notice = column_notice(4)
+    assert "1/4 of the tables" in notice and "slower than one rank" in notice
+    assert "--nproc 1" in notice
+
+
 def test_one_rank_column_kernel_walks_the_hogwild_pairs(tmp_path, world) -> None:
     """1 rank, --kernel column: hogwild's 1-thread walk (same pairs), loss close to it."""
     from embedrec.engine.skipgram.config import SkipGramConfig

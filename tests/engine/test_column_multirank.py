@@ -29,7 +29,10 @@ def _train(world, out: Path, *extra: str) -> dict:
     cmd = [EMBEDREC, "train", "skipgram", str(world.dataset), "--out", str(out), *COMMON, *extra]
     done = run_launched(cmd, timeout=800)
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["world_size"] > 1:  # the CLI says what column ranks on one host buy
+        assert "column ranks on one host" in done.stderr, done.stderr[-3000:]
+    return result
 
 
 def test_two_ranks_column_plan_and_one_rank_answer(tmp_path, world):

@@ -59,7 +59,7 @@ def column_epoch(trainer: Trainer, ranks: int, blocks: int | None = None) -> dic
     targets = np.zeros((chunk, NEGATIVE + 1), np.int64)
     dots = np.zeros((chunk, NEGATIVE + 1), np.float32)
     wall, cpu = time.perf_counter(), time.process_time()
-    pairs, loss = 0, 0.0
+    pairs = 0
     for b in range(len(trainer.bounds) - 1 if blocks is None else blocks):
         offsets = trainer.offsets[trainer.bounds[b] : trainer.bounds[b + 1] + 1]
         total = int(offsets[-1] - offsets[0])
@@ -69,9 +69,10 @@ def column_epoch(trainer: Trainer, ranks: int, blocks: int | None = None) -> dic
             NEGATIVE, True, cursor, state, buf, chunk, ctx, targets, counts, pos, syn0,
             syn1, dots,
         ):  # fmt: skip
-            # this rank's share is the whole score here: `dots - local + fresh` = fresh
-            loss += apply_chunk(n, ctx, targets, counts, pos, dots, dots, syn0, syn1,
-                                trainer.sig, trainer.logsig, LR, LR, total)  # fmt: skip
+            # this rank's share is the whole score here: `dots - local + fresh` = fresh (its
+            # loss is not a column run's, so it is not kept)
+            apply_chunk(n, ctx, targets, counts, pos, dots, dots, syn0, syn1, trainer.sig,
+                        trainer.logsig, LR, LR, total)  # fmt: skip
             pairs += n
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {

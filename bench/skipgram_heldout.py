@@ -36,6 +36,8 @@ if __package__ in (None, ""):  # run as a script (as documented): make `bench` i
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.skipgram_slices import (
+    EMBEDREC,
+    REPO,
     WORK,
     SliceData,
     evaluate_vectors,
@@ -44,8 +46,6 @@ from bench.skipgram_slices import (
     slice_dataset,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-EMBEDREC = str(REPO / ".venv" / "bin" / "embedrec")
 SETTINGS = {"dim": 100, "window": 5, "negative": 5, "sample": 1e-4, "epochs": 3, "threads": 2}
 METRICS = ("semantic", "syntactic", "wordsim353", "simlex999")
 

@@ -133,7 +133,7 @@ def train_skipgram_command(
 ) -> None:
     """Train skip-gram word vectors (word2vec semantics) on a text dataset."""
     config = SkipGramConfig(checkpoint_every_steps=checkpoint_every, **settings)
-    if nproc > 1 and _check_column_split(config, nproc):
+    if nproc > 1 and _runs_column_kernel(config, nproc):
         click.echo(column_notice(nproc), err=True)
 
     train_or_launch(
@@ -152,9 +152,9 @@ def train_skipgram_command(
     )
 
 
-def _check_column_split(config: SkipGramConfig, nproc: int) -> bool:
-    """Whether ``nproc`` ranks run the column kernel; a dim that does not split over them is
-    one line here, not one per rank."""
+def _runs_column_kernel(config: SkipGramConfig, nproc: int) -> bool:
+    """Whether ``nproc`` ranks run the column kernel; when they do, a dim that does not split
+    over them is one line here (a `ConfigError`), not one per rank."""
     from embedrec.engine.skipgram.column_plan import check_column_split, wants_column_kernel
 
     column = config.kernel == "column" or (

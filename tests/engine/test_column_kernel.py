@@ -154,11 +154,11 @@ def test_bad_column_requests_give_one_line(tmp_path, world, extra, message) -> N
 
 
 def test_column_ranks_on_one_host_are_told_they_train_slower() -> None:
-    from embedrec.engine.skipgram.cli import _check_column_split, column_notice
+    from embedrec.engine.skipgram.cli import _runs_column_kernel, column_notice
     from embedrec.engine.skipgram.config import SkipGramConfig
 
-    assert _check_column_split(SkipGramConfig(), 2)  # auto: the column kernel on CPU ranks
-    assert not _check_column_split(SkipGramConfig(kernel="torchrec"), 2)
+    assert _runs_column_kernel(SkipGramConfig(), 2)  # auto: the column kernel on CPU ranks
+    assert not _runs_column_kernel(SkipGramConfig(kernel="torchrec"), 2)
     notice = column_notice(4)
     assert "1/4 of the tables" in notice and "slower than one rank" in notice
     assert "--nproc 1" in notice
